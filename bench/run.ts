@@ -1,0 +1,44 @@
+/**
+ * `npm run bench`: measures every figure DESIGN.md budgets, prints them beside their budgets and writes
+ * bench-results.json. A figure that cannot be measured yet is left out, never faked.
+ */
+import { writeFileSync } from "node:fs";
+import { Figure, withinBudget } from "./figure";
+import { firmwareFigures } from "./firmware";
+
+/** Each measurement group; later groups (sync, matching, simulator) add themselves here. */
+const groups: { name: string; measure: () => Promise<Figure[]> }[] = [{ name: "firmware", measure: firmwareFigures }];
+
+function formatValue(f: Figure): string {
+  return Number.isInteger(f.value) ? String(f.value) : f.value.toPrecision(4);
+}
+
+function printTable(figures: Figure[]): void {
+  const rows = figures.map((f) => [
+    f.id,
+    f.label,
+    `${formatValue(f)} ${f.unit}`,
+    f.budget === null ? "report" : `${f.better === "lower" ? "≤" : "≥"} ${f.budget} ${f.unit}`,
+    withinBudget(f) ? "ok" : "OVER BUDGET",
+  ]);
+  const header = ["id", "figure", "value", "budget", "status"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows) console.log(line(r));
+}
+
+async function main(): Promise<void> {
+  const figures: Figure[] = [];
+  for (const g of groups) figures.push(...(await g.measure()));
+  printTable(figures);
+  writeFileSync("bench-results.json", JSON.stringify(figures, null, 2) + "\n");
+  const over = figures.filter((f) => !withinBudget(f));
+  console.log(`\n${figures.length} figures written to bench-results.json; ${over.length} over budget.`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
