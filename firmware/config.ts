@@ -1,0 +1,70 @@
+/**
+ * Tag settings: what a gateway may change with "set config", and the defaults a tag boots with.
+ * The scan and advertising defaults were chosen by measurement in the host runtime (npm run bench,
+ * test/firmware-power.test.ts): about 45 µA average while a contact of 5 minutes is still seen in every
+ * 5-minute window.
+ */
+
+/** The tag's adjustable settings. */
+export interface TagConfig {
+  /** Broadcast and record Google/Apple Exposure Notification IDs. */
+  gaen: boolean;
+  /** Broadcast and record Bluezone IDs. */
+  bluezone: boolean;
+  /** Radio TX power in dBm, set on the radio and reported in the GAEN AEM. */
+  txPower: number;
+  /** Advertising interval in ms; GAEN asks for 200–270 ms. */
+  advertIntervalMs: number;
+  /** Time between scans while others are around, s. */
+  scanPeriodS: number;
+  /** Length of one scan, ms: longer than the slowest advertiser's gap (270 ms + 10 ms jitter). */
+  scanWindowMs: number;
+  /** Time between scans after several scans heard nobody, s (saves power when alone). */
+  idleScanPeriodS: number;
+  /** Empty scans in a row after which the tag backs off to idleScanPeriodS. */
+  idleAfterEmptyScans: number;
+}
+
+/** Defaults for a new tag. */
+export var DEFAULT_CONFIG: TagConfig = {
+  gaen: true,
+  bluezone: true,
+  txPower: 0,
+  advertIntervalMs: 270,
+  scanPeriodS: 240,
+  scanWindowMs: 350,
+  idleScanPeriodS: 480,
+  idleAfterEmptyScans: 3,
+};
+
+/** Allowed range of each numeric setting: [min, max]. */
+var LIMITS: { [name: string]: number[] } = {
+  txPower: [-20, 4],
+  advertIntervalMs: [200, 270],
+  scanPeriodS: [60, 300],
+  scanWindowMs: [100, 5000],
+  idleScanPeriodS: [60, 900],
+  idleAfterEmptyScans: [1, 20],
+};
+
+/** The config `current` with the changes in `patch` applied, or a reason why the patch is refused. */
+export function applyConfig(current: TagConfig, patch: any): { config: TagConfig } | { error: string } {
+  var next: any = {};
+  var name: string;
+  for (name in current) next[name] = (current as any)[name];
+  for (name in patch) {
+    if (!(name in current)) return { error: "unknown setting " + name };
+    var value = patch[name];
+    var limits = LIMITS[name];
+    if (limits) {
+      if (typeof value !== "number" || value !== value || value < limits[0] || value > limits[1]) {
+        return { error: name + " must be a number in " + limits[0] + ".." + limits[1] };
+      }
+    } else if (typeof value !== "boolean") {
+      return { error: name + " must be true or false" };
+    }
+    next[name] = value;
+  }
+  if (!next.gaen && !next.bluezone) return { error: "at least one profile must stay on" };
+  return { config: next };
+}
