@@ -1,0 +1,102 @@
+/**
+ * AES-128 encryption of one block in plain JS (FIPS-197), for boards whose Espruino build has no AES
+ * (MDBT42Q). Encryption of a single ECB block is all the tag needs: the GAEN RPI is one ECB block, and the
+ * AEM is AES-128-CTR with IV = RPI over only 4 bytes, i.e. the first keystream block ECB(AEMK, RPI) XOR the
+ * metadata. So there is no decryption, no key schedule cache and no mode code here.
+ *
+ * Memory: the S-box is computed at first use into one Uint8Array(256) instead of shipping a 256-entry
+ * literal (about 1 KB of source on the tag); the key schedule (176 bytes) is expanded on each call.
+ */
+var ROUNDS = 10;
+/** Reduction of GF(2^8) products by the AES polynomial x^8 + x^4 + x^3 + x + 1. */
+var AES_POLY_LOW = 0x1b;
+
+var sbox: Uint8Array | null = null;
+
+/** Multiplication by x (i.e. 2) in GF(2^8). */
+function xtime(b: number): number {
+  return ((b << 1) ^ (b & 0x80 ? AES_POLY_LOW : 0)) & 0xff;
+}
+
+/** Left rotation of a byte by `n` bits. */
+function rotl8(b: number, n: number): number {
+  return ((b << n) | (b >> (8 - n))) & 0xff;
+}
+
+/**
+ * The S-box: S(a) = affine(a^-1). Walks the multiplicative group with the generator 3: p runs through
+ * 3^k while q runs through 3^-k, so q is the inverse of p at every step.
+ */
+function buildSbox(): Uint8Array {
+  var table = new Uint8Array(256);
+  var p = 1;
+  var q = 1;
+  do {
+    p ^= xtime(p); // p × 3
+    q ^= q << 1; // q ÷ 3, i.e. q × 0xf6 in GF(2^8), with shifts and one fix-up
+    q ^= q << 2;
+    q ^= q << 4;
+    q &= 0xff;
+    if (q & 0x80) q ^= 0x09;
+    table[p] = q ^ rotl8(q, 1) ^ rotl8(q, 2) ^ rotl8(q, 3) ^ rotl8(q, 4) ^ 0x63;
+  } while (p !== 1);
+  table[0] = 0x63; // 0 has no inverse: affine(0)
+  return table;
+}
+
+/** The 11 round keys (176 bytes) of a 16-byte key. */
+function expandKey(s: Uint8Array, key: Uint8Array): Uint8Array {
+  var w = new Uint8Array(16 * (ROUNDS + 1));
+  w.set(key, 0);
+  var rcon = 1;
+  for (var i = 16; i < w.length; i += 4) {
+    var t0 = w[i - 4];
+    var t1 = w[i - 3];
+    var t2 = w[i - 2];
+    var t3 = w[i - 1];
+    if (i % 16 === 0) {
+      // RotWord, SubWord, XOR Rcon
+      var first = t0;
+      t0 = s[t1] ^ rcon;
+      t1 = s[t2];
+      t2 = s[t3];
+      t3 = s[first];
+      rcon = xtime(rcon);
+    }
+    w[i] = w[i - 16] ^ t0;
+    w[i + 1] = w[i - 15] ^ t1;
+    w[i + 2] = w[i - 14] ^ t2;
+    w[i + 3] = w[i - 13] ^ t3;
+  }
+  return w;
+}
+
+/** AES-128 encryption of one 16-byte block, an `Aes128Block` (byte i of a block is state row i % 4, column i / 4). */
+export function aes128EncryptBlock(key: Uint8Array, block: Uint8Array): Uint8Array {
+  var s = sbox || (sbox = buildSbox());
+  var w = expandKey(s, key);
+  var state = new Uint8Array(16);
+  var shifted = new Uint8Array(16);
+  var i;
+  for (i = 0; i < 16; i++) state[i] = block[i] ^ w[i];
+  for (var round = 1; round <= ROUNDS; round++) {
+    // SubBytes and ShiftRows together: row r moves left by r columns
+    for (i = 0; i < 16; i++) shifted[i] = s[state[(i + 4 * (i & 3)) & 15]];
+    if (round < ROUNDS) {
+      for (var c = 0; c < 16; c += 4) {
+        // MixColumns, with b_k = a_k ^ (a0^a1^a2^a3) ^ 2(a_k ^ a_k+1)
+        var a0 = shifted[c];
+        var a1 = shifted[c + 1];
+        var a2 = shifted[c + 2];
+        var a3 = shifted[c + 3];
+        var all = a0 ^ a1 ^ a2 ^ a3;
+        shifted[c] = a0 ^ all ^ xtime(a0 ^ a1);
+        shifted[c + 1] = a1 ^ all ^ xtime(a1 ^ a2);
+        shifted[c + 2] = a2 ^ all ^ xtime(a2 ^ a3);
+        shifted[c + 3] = a3 ^ all ^ xtime(a3 ^ a0);
+      }
+    }
+    for (i = 0; i < 16; i++) state[i] = shifted[i] ^ w[round * 16 + i];
+  }
+  return state;
+}

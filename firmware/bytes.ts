@@ -1,0 +1,69 @@
+/**
+ * Byte helpers shared by the firmware and the host. Bytes are Uint8Array everywhere; these are the few
+ * operations the protocol code needs that Espruino's typed arrays do not offer directly.
+ */
+
+/** Lower-case hex of `bytes`, two digits a byte. */
+export function bytesToHex(bytes: Uint8Array): string {
+  var hex = "";
+  for (var i = 0; i < bytes.length; i++) hex += (bytes[i] + 0x100).toString(16).substr(1);
+  return hex;
+}
+
+/** Bytes of a hex string (two digits a byte, either case); null when it is not whole bytes of hex. */
+export function hexToBytes(hex: string): Uint8Array | null {
+  if (hex.length % 2 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
+  var bytes = new Uint8Array(hex.length / 2);
+  for (var i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.substr(i * 2, 2), 16);
+  return bytes;
+}
+
+/** Bytes of an ASCII string (the protocol labels such as "EN-RPIK"). */
+export function asciiBytes(text: string): Uint8Array {
+  var bytes = new Uint8Array(text.length);
+  for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/** One new array holding `parts` one after another. */
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  var length = 0;
+  for (var i = 0; i < parts.length; i++) length += parts[i].length;
+  var out = new Uint8Array(length);
+  var at = 0;
+  for (var j = 0; j < parts.length; j++) {
+    out.set(parts[j], at);
+    at += parts[j].length;
+  }
+  return out;
+}
+
+/** Whether `a` and `b` hold the same bytes. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (var i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Writes `value` (0 to 2^32 - 1) as 4 little-endian bytes at `offset`. */
+export function writeUint32LE(bytes: Uint8Array, offset: number, value: number): void {
+  for (var i = 0; i < 4; i++) {
+    bytes[offset + i] = value & 0xff;
+    value = Math.floor(value / 0x100); // not >>>: stays exact for values above 2^31
+  }
+}
+
+/** The unsigned 32-bit little-endian number at `offset`. */
+export function readUint32LE(bytes: Uint8Array, offset: number): number {
+  return bytes[offset] + bytes[offset + 1] * 0x100 + bytes[offset + 2] * 0x10000 + bytes[offset + 3] * 0x1000000;
+}
+
+/** The byte that carries the signed 8-bit number `value` (-128 to 127), two's complement. */
+export function int8ToByte(value: number): number {
+  return value & 0xff;
+}
+
+/** The signed 8-bit number a byte carries, two's complement. */
+export function byteToInt8(byte: number): number {
+  return byte > 0x7f ? byte - 0x100 : byte;
+}
