@@ -1,0 +1,78 @@
+/**
+ * The tag's secret exposure keys for both profiles, as kept in Storage: a GAEN Temporary Exposure Key per
+ * UTC day (kept 14 days, then erased) and the Bluezone daily key of the oldest kept day, from which every
+ * later day's key follows by hashing. Only a positive wearer's keys ever leave the tag (with consent).
+ */
+import { bytesToHex, hexToBytes } from "./bytes";
+import { BLUEZONE_KEY_BYTES } from "./bluezone";
+import { Sha256 } from "./crypto-types";
+import { GAEN_KEY_BYTES, TEK_RETENTION_DAYS } from "./gaen";
+
+/** Key material as stored (JSON-friendly: hex strings). */
+export interface ExposureKeys {
+  /** [UTC day, TEK hex], oldest first, at most 14. */
+  teks: [number, string][];
+  /** UTC day of `bzKey`. */
+  bzDay: number;
+  /** Bluezone daily key of `bzDay` (the base key on the day it was made), hex; "" before the first day. */
+  bzKey: string;
+}
+
+/** Fresh random bytes (E.hwRand on the tag). */
+export type RandomBytes = (count: number) => Uint8Array;
+
+/** No keys yet: a new tag, or keys dropped after a positive report. */
+export function emptyKeys(): ExposureKeys {
+  return { teks: [], bzDay: 0, bzKey: "" };
+}
+
+/**
+ * The keys with what UTC day `day` needs: its TEK (new if missing), a Bluezone chain (a new base key if
+ * none), and nothing older than 14 days (the Bluezone key moved forward, since hashes only go forward).
+ * `changed` says whether the result must be saved.
+ */
+export function keysForDay(keys: ExposureKeys, day: number, random: RandomBytes, sha256: Sha256): { keys: ExposureKeys; changed: boolean } {
+  var oldest = day - TEK_RETENTION_DAYS + 1;
+  var teks = keys.teks.filter(function (t) {
+    return t[0] >= oldest && t[0] <= day;
+  });
+  var changed = teks.length !== keys.teks.length;
+  if (!tekOfDay({ teks: teks, bzDay: 0, bzKey: "" }, day)) {
+    teks.push([day, bytesToHex(random(GAEN_KEY_BYTES))]);
+    teks.sort(function (a, b) {
+      return a[0] - b[0];
+    });
+    changed = true;
+  }
+  var bzDay = keys.bzDay;
+  var bzKey = keys.bzKey;
+  // A chain that starts after `day` means the clock went back: begin a new one rather than link days.
+  if (!bzKey || bzDay > day) {
+    bzDay = day;
+    bzKey = bytesToHex(random(BLUEZONE_KEY_BYTES));
+    changed = true;
+  } else if (bzDay < oldest) {
+    bzKey = bytesToHex(dailyKeyAfter(sha256, hexToBytes(bzKey) as Uint8Array, oldest - bzDay));
+    bzDay = oldest;
+    changed = true;
+  }
+  return { keys: { teks: teks, bzDay: bzDay, bzKey: bzKey }, changed: changed };
+}
+
+/** The TEK of UTC day `day`, or null when the tag has none for it. */
+export function tekOfDay(keys: ExposureKeys, day: number): Uint8Array | null {
+  for (var i = 0; i < keys.teks.length; i++) if (keys.teks[i][0] === day) return hexToBytes(keys.teks[i][1]);
+  return null;
+}
+
+/** The Bluezone daily key of UTC day `day`, or null when it lies before the kept chain. */
+export function bluezoneKeyOfDay(sha256: Sha256, keys: ExposureKeys, day: number): Uint8Array | null {
+  if (!keys.bzKey || day < keys.bzDay) return null;
+  return dailyKeyAfter(sha256, hexToBytes(keys.bzKey) as Uint8Array, day - keys.bzDay);
+}
+
+/** The daily key `days` days after `key`: Bluezone's chain hashes once per day. */
+function dailyKeyAfter(sha256: Sha256, key: Uint8Array, days: number): Uint8Array {
+  for (var i = 0; i < days; i++) key = sha256(key);
+  return key;
+}
