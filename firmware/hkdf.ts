@@ -10,7 +10,7 @@ import { hmacSha256 } from "./hmac";
 export function hkdfSha256(sha256: Sha256, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   var prk = hmacSha256(sha256, salt, ikm);
   var okm = new Uint8Array(length);
-  var block = new Uint8Array(0);
+  var block: Uint8Array = new Uint8Array(0);
   for (var counter = 1, at = 0; at < length; counter++) {
     // T(n) = HMAC(PRK, T(n-1) ‖ info ‖ n)
     block = hmacSha256(sha256, prk, concatBytes([block, info, new Uint8Array([counter])]));
