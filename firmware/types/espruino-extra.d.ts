@@ -104,3 +104,6 @@ interface EspruinoCrypto {
 
 declare function require(module: "Storage"): EspruinoStorage;
 declare function require(module: "crypto"): EspruinoCrypto;
+
+/** The vibration motor's pin on bands that have one (undefined elsewhere). */
+declare var VIBRATE: Pin;

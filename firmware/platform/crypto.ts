@@ -1,0 +1,34 @@
+/**
+ * The tag's crypto primitives from Espruino's `crypto` module: SHA-256 is native on every nRF52 board;
+ * AES is native where the firmware build has it (Puck.js) and the JS fallback where it has not (MDBT42Q),
+ * chosen once at boot.
+ */
+import { aes128EncryptBlock } from "../aes128";
+import { Aes128Block, Sha256 } from "../crypto-types";
+
+var crypto = require("crypto");
+
+/** SHA-256 on the native implementation. */
+export var sha256: Sha256 = function (message) {
+  return new Uint8Array(crypto.SHA256(message));
+};
+
+/** Whether this board encrypts AES natively (reported in info). */
+export var nativeAes = !!crypto.AES;
+
+/** AES-128 of one block: native ECB when present, else the JS fallback. */
+export var aes128: Aes128Block = crypto.AES
+  ? function (key, block) {
+      return new Uint8Array(crypto.AES!.encrypt(block, key, { mode: "ECB" }));
+    }
+  : aes128EncryptBlock;
+
+/** `count` bytes from the hardware random number generator. */
+export function randomBytes(count: number): Uint8Array {
+  var bytes = new Uint8Array(count);
+  for (var i = 0; i < count; i += 4) {
+    var word = E.hwRand();
+    for (var j = 0; j < 4 && i + j < count; j++) bytes[i + j] = (word >> (8 * j)) & 0xff;
+  }
+  return bytes;
+}

@@ -1,0 +1,47 @@
+/**
+ * The radio: rotating-ID adverts under a fresh random static address, and short passive scans for the
+ * adverts of phones and other tags. NRF.setAddress restarts the Bluetooth stack, which drops scanning,
+ * so an address change re-applies a scan in progress.
+ */
+import { randomBytes } from "./crypto";
+
+/** Scan filters: GAEN (0xFD6F) and Bluezone (0x4E56) both list their service UUID. */
+var SCAN_OPTIONS: ScanOptions = { filters: [{ services: ["fd6f"] }, { services: ["4e56"] }], active: false };
+
+var scanCallback: ((device: BluetoothScanDevice) => void) | null = null;
+
+/** A random static address "c3:12:..:.. random": the two top bits set, as the Core spec requires. */
+function randomStaticAddress(): string {
+  var bytes = randomBytes(6);
+  bytes[0] |= 0xc0;
+  var parts: string[] = [];
+  for (var i = 0; i < 6; i++) parts.push((bytes[i] + 0x100).toString(16).substr(1));
+  return parts.join(":") + " random";
+}
+
+/** Starts broadcasting `packets` in turn, non-connectable, under a new address. */
+export function broadcast(packets: Uint8Array[], intervalMs: number, txPower: number): void {
+  NRF.wake();
+  NRF.setAddress(randomStaticAddress());
+  NRF.setTxPower(txPower);
+  NRF.setAdvertising(packets as any, { interval: intervalMs, connectable: false, scannable: false, showName: false, manufacturer: false });
+  if (scanCallback) NRF.setScan(scanCallback, SCAN_OPTIONS);
+}
+
+/** Puts the radio to sleep (clock unknown: no IDs on air, 3 µA instead of 12). */
+export function silence(): void {
+  scanCallback = null;
+  NRF.sleep();
+}
+
+/** Starts a passive scan that reports every GAEN or Bluezone advert heard. */
+export function startScan(onDevice: (device: BluetoothScanDevice) => void): void {
+  scanCallback = onDevice;
+  NRF.setScan(onDevice, SCAN_OPTIONS);
+}
+
+/** Stops the scan. */
+export function stopScan(): void {
+  scanCallback = null;
+  NRF.setScan();
+}
