@@ -1,0 +1,193 @@
+/**
+ * Exposure matching: the IDs of imported diagnosis keys joined with the encounters tags logged, scored by
+ * a risk rule (risk-rule.ts), written to the store with the alerts for the tags' next syncs.
+ *
+ * Speed: the encounter side is read once from the (prefix, time) index into a table bucketed by the top
+ * bits of the prefix; then each key's IDs are derived in one batch and looked up there, so the cost is
+ * one index scan plus a constant per ID. (The other way round, a map from every derived ID, would hold
+ * 144 entries per key: 14 million for a file of 100 000 keys.) Only the few candidates that share a
+ * prefix and a time are read back in full.
+ */
+import { DAY_SECONDS } from "../../firmware/bluezone";
+import { DEFAULT_CONFIG } from "../../firmware/config";
+import { diagnosisIds, DerivedIds, gaenTxPower, idPrefix } from "./diagnosis-ids";
+import { CWA_FIRST_RULE, exposureWindows, RiskRule, ScoredRecord, scoreWindow, utcDay } from "./risk-rule";
+import { DiagnosisKey, EncounterIndex, Exposure, GatewayStore, ResidentToCall, StoredDiagnosisKey, unixNow } from "./store";
+
+/** Clock skew allowed between a tag and the ID's sender: 2 slots (20 minutes) either side of the ID's time. */
+export const CLOCK_SKEW_SECONDS = 20 * 60;
+/** The tag's scan period credited to every record (GAEN scans at least every 5 minutes). */
+export const DEFAULT_SCAN_PERIOD_MINUTES = 5;
+/**
+ * Bluezone adverts carry no TX power, so attenuation needs an assumed one: 0 dBm, the TX power tags
+ * broadcast at by default (firmware config.ts) and about the level of a phone advertising at its
+ * "high" setting. A commune that calibrates its phones can set another.
+ */
+export const DEFAULT_BLUEZONE_TX_POWER_DBM = DEFAULT_CONFIG.txPower;
+/** Bits of the prefix filter: 2^22 bits, 512 KB, small enough to stay in a core's cache. */
+const FILTER_BITS = 22;
+const FILTER_SHIFT = 32 - FILTER_BITS;
+/** Keys between progress reports. */
+const PROGRESS_EVERY = 1000;
+
+/** How a matching run works. */
+export interface MatchOptions {
+  rule?: RiskRule;
+  /** Minutes credited to each record beyond its duration: the tags' scan period. */
+  scanPeriodMinutes?: number;
+  bluezoneTxPowerDbm?: number;
+  /** Match only the keys of this import (default: every stored key). */
+  importId?: number;
+  actor: string;
+  at?: number;
+  /** Called as keys are done. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What a matching run found. */
+export interface MatchReport {
+  keys: number;
+  ids: number;
+  /** Encounter records matched to a key's ID within its time window. */
+  matchedRecords: number;
+  /** Exposures (tag, key, day) that passed the rule. */
+  exposures: Exposure[];
+  /** Tags over the alert threshold (their alert is set for the next sync). */
+  alertedTags: string[];
+  residentsToCall: ResidentToCall[];
+}
+
+/** An encounter that shares prefix and time window with a derived ID. */
+interface Candidate {
+  key: StoredDiagnosisKey;
+  /** The full ID, to decrypt a GAEN AEM. */
+  id: Uint8Array;
+  prefix: number;
+  firstSeen: number;
+}
+
+/** The encounter index with a lookup table: rows of prefixes whose top `bits` bits are b lie in [starts[b], starts[b + 1]). */
+interface PrefixTable {
+  index: EncounterIndex;
+  shift: number;
+  starts: Int32Array;
+  filter: Uint32Array;
+}
+
+/** Buckets the (prefix-sorted) index by the top bits of the prefix: about one row per bucket. */
+function prefixTable(index: EncounterIndex): PrefixTable {
+  const bits = Math.min(24, Math.max(8, Math.ceil(Math.log2(index.prefixes.length + 1))));
+  const shift = 32 - bits;
+  const buckets = 2 ** bits;
+  const starts = new Int32Array(buckets + 1);
+  let row = 0;
+  for (let b = 0; b <= buckets; b++) {
+    while (row < index.prefixes.length && index.prefixes[row] >>> shift < b) row++;
+    starts[b] = row;
+  }
+  const filter = new Uint32Array(2 ** (FILTER_BITS - 5));
+  for (const prefix of index.prefixes) {
+    const bit = prefix >>> FILTER_SHIFT;
+    filter[bit >>> 5] |= 1 << (bit & 31);
+  }
+  return { index, shift, starts, filter };
+}
+
+/** The end of the time in which a key's IDs were on air. */
+function keyAirEnd(key: DiagnosisKey): number {
+  return key.profile === "gaen" ? key.endTime : key.endTime + DAY_SECONDS / key.idsPerDay;
+}
+
+/** Adds to `out` the encounters that share an ID's prefix and were first seen within its time ± skew. */
+function findCandidates(table: PrefixTable, key: StoredDiagnosisKey, ids: DerivedIds, out: Candidate[]): void {
+  const { prefixes, firstSeen } = table.index;
+  for (let i = 0; i < ids.count; i++) {
+    const offset = i * ids.idBytes;
+    const prefix = idPrefix(ids.bytes, offset);
+    const bit = prefix >>> FILTER_SHIFT;
+    if ((table.filter[bit >>> 5] & (1 << (bit & 31))) === 0) continue;
+    const bucket = prefix >>> table.shift;
+    for (let row = table.starts[bucket]; row < table.starts[bucket + 1]; row++) {
+      if (prefixes[row] !== prefix) continue;
+      const from = ids.startTime + i * ids.idSeconds - CLOCK_SKEW_SECONDS;
+      const until = from + ids.idSeconds + 2 * CLOCK_SKEW_SECONDS;
+      if (firstSeen[row] >= from && firstSeen[row] < until) {
+        out.push({ key, id: ids.bytes.slice(offset, offset + ids.idBytes), prefix, firstSeen: firstSeen[row] });
+      }
+    }
+  }
+}
+
+/**
+ * Matches stored diagnosis keys against stored encounters, stores the exposures that pass the rule, sets
+ * the alert of tags over its threshold, and returns what it found with the residents to call.
+ */
+export function matchExposures(store: GatewayStore, options: MatchOptions): MatchReport {
+  const rule = options.rule ?? CWA_FIRST_RULE;
+  const scanPeriod = options.scanPeriodMinutes ?? DEFAULT_SCAN_PERIOD_MINUTES;
+  const bluezoneTx = options.bluezoneTxPowerDbm ?? DEFAULT_BLUEZONE_TX_POWER_DBM;
+  const keys = store.diagnosisKeys(options.importId);
+  const report: MatchReport = { keys: keys.length, ids: 0, matchedRecords: 0, exposures: [], alertedTags: [], residentsToCall: [] };
+
+  const candidates: Candidate[] = [];
+  if (keys.length > 0) {
+    let from = Infinity;
+    let until = -Infinity;
+    for (const k of keys) {
+      from = Math.min(from, k.startTime - CLOCK_SKEW_SECONDS);
+      until = Math.max(until, keyAirEnd(k) + CLOCK_SKEW_SECONDS);
+    }
+    const table = prefixTable(store.encounterIndex(from, until));
+    keys.forEach((key, done) => {
+      const ids = diagnosisIds(key);
+      report.ids += ids.count;
+      findCandidates(table, key, ids, candidates);
+      if (options.onProgress && (done + 1) % PROGRESS_EVERY === 0) options.onProgress(done + 1, keys.length);
+    });
+    if (options.onProgress) options.onProgress(keys.length, keys.length);
+  }
+
+  // Read the candidates back in full (several tags may have heard one ID) and group them by tag and key.
+  const groups = new Map<string, { tag: number; key: number; records: ScoredRecord[] }>();
+  const seen = new Set<string>();
+  for (const c of candidates) {
+    for (const e of store.encountersAt(c.prefix, c.firstSeen)) {
+      const name = `${e.tag}/${c.key.id}`;
+      if (seen.has(`${name}/${e.id}`)) continue;
+      seen.add(`${name}/${e.id}`);
+      const txPower = c.key.profile === "gaen" ? gaenTxPower(c.key.key, c.id, e.aem) : bluezoneTx;
+      let group = groups.get(name);
+      if (!group) groups.set(name, (group = { tag: e.tag, key: c.key.id, records: [] }));
+      group.records.push({ time: e.firstSeen, minutes: e.durationMin + scanPeriod, attenuation: txPower - e.rssiMean });
+      report.matchedRecords++;
+    }
+  }
+
+  for (const g of groups.values()) report.exposures.push(...exposuresOf(rule, g.tag, g.key, g.records));
+  report.alertedTags = store.recordMatches(report.exposures, rule.alertWeightedMinutes, options.actor, options.at ?? unixNow());
+  report.residentsToCall = store.residentsToCall();
+  return report;
+}
+
+/** The exposures, one per UTC day, that one key's records on one tag add up to under `rule`. */
+export function exposuresOf(rule: RiskRule, tag: number, diagnosisKey: number, records: ScoredRecord[]): Exposure[] {
+  const byDay = new Map<number, Exposure>();
+  for (const window of exposureWindows(rule, records)) {
+    const score = scoreWindow(rule, window);
+    if (!score.kept || score.weightedMinutes === 0) continue;
+    const day = utcDay(score.start);
+    let e = byDay.get(day);
+    if (!e) {
+      e = { tag, diagnosisKey, day, weightedMinutes: 0, minutes: 0, minAttenuation: Infinity, firstTime: Infinity, lastTime: -Infinity };
+      byDay.set(day, e);
+    }
+    e.weightedMinutes += score.weightedMinutes;
+    e.minutes += score.minutes;
+    for (const r of window) {
+      e.minAttenuation = Math.min(e.minAttenuation, r.attenuation);
+      e.firstTime = Math.min(e.firstTime, r.time);
+      e.lastTime = Math.max(e.lastTime, r.time + r.minutes * 60);
+    }
+  }
+  return [...byDay.values()];
+}
