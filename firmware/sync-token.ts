@@ -1,0 +1,176 @@
+/**
+ * What the tag and the collection point put on air around a sync: the tag's sync-window advert, whose
+ * token only the tag's own gateway can resolve, and the collection-point beacon, whose MAC only tags of
+ * that commune can check. Both are service data of the zonetag sync service.
+ *
+ * The service has a random 128-bit UUID of ours, not a 16-bit one: every 16-bit UUID belongs to the
+ * Bluetooth SIG, which assigns them to standards and (for a fee) to member companies; the values cheap
+ * modules use, such as 0xFFF0, are unassigned rather than free (SIG hands out the 0xFFxx range from the top
+ * to standards bodies: 0xFFFD is FIDO). A 128-bit UUID needs nobody's permission and both adverts still
+ * fit the 31 bytes. A product with a purchased member UUID would swap it in here (saving 14 bytes).
+ *
+ * Sync-window advert (connectable, 28 bytes):
+ *   02 01 06                  Flags: LE General Discoverable | BR/EDR not supported
+ *   18 21 <UUID 16> 01 <6>    Service Data – 128-bit UUID: the sync service (on air little-endian:
+ *                             f0 3e 73 4a 4d 5a 70 af df 45 bc f8 01 00 c8 14), kind 01 = sync window,
+ *                             token = HMAC-SHA256(tag key, "zt-window" ‖ slot LE32)[0..6]
+ * Its scan response (18 bytes), so that Web Bluetooth pages can filter on the service:
+ *   11 07 <UUID 16>           Complete List of 128-bit Service UUIDs: the sync service
+ * Collection-point beacon (non-connectable, 27 bytes; Flags may be omitted from a non-connectable advert):
+ *   1A 21 <UUID 16> 02 <8>    Service Data – 128-bit UUID: the sync service, kind 02 = beacon,
+ *                             MAC = HMAC-SHA256(commune beacon key, "zt-beacon" ‖ slot LE32)[0..8]
+ * slot = floor(unix s / 300). A tag whose clock is lost uses slot 0 for its token (a token that stays the
+ * same until a gateway sets the clock, which the gateway tries besides the current slots) and ignores
+ * beacons, which it cannot check without the time.
+ */
+import { asciiBytes, bytesEqual, concatBytes, writeUint32LE } from "./bytes";
+import { clockIsSet } from "./clock";
+import { Sha256 } from "./crypto-types";
+import { hmacSha256 } from "./hmac";
+
+/** The zonetag sync GATT service, also the UUID of both adverts' service data. */
+export var SYNC_SERVICE_UUID = "14c80001-f8bc-45df-af70-5a4d4a733ef0";
+/** Characteristic the gateway writes fragments to (write without response). */
+export var SYNC_TO_TAG_UUID = "14c80002-f8bc-45df-af70-5a4d4a733ef0";
+/** Characteristic the tag notifies fragments on. */
+export var SYNC_TO_GATEWAY_UUID = "14c80003-f8bc-45df-af70-5a4d4a733ef0";
+/** SYNC_SERVICE_UUID as it goes on air: the 16 bytes least significant first. */
+var SERVICE_UUID_ON_AIR = new Uint8Array([0xf0, 0x3e, 0x73, 0x4a, 0x4d, 0x5a, 0x70, 0xaf, 0xdf, 0x45, 0xbc, 0xf8, 0x01, 0x00, 0xc8, 0x14]);
+/** AD type: Service Data – 128-bit UUID. */
+var AD_SERVICE_DATA128 = 0x21;
+/** AD type: Complete List of 128-bit Service Class UUIDs. */
+var AD_UUID128_COMPLETE = 0x07;
+/** Flags of the connectable window advert: LE General Discoverable (0x02) | BR/EDR not supported (0x04). */
+var WINDOW_FLAGS = 0x06;
+
+/** Service data kind: a tag's sync window. */
+export var KIND_WINDOW = 1;
+/** Service data kind: a collection-point beacon. */
+export var KIND_BEACON = 2;
+/** Token bytes in a window advert: 48 bits make a false match among a commune's tags negligible. */
+export var WINDOW_TOKEN_BYTES = 6;
+/** MAC bytes in a beacon. */
+export var BEACON_MAC_BYTES = 8;
+/** Tokens and beacon MACs change every 5 minutes. */
+export var SLOT_SECONDS = 300;
+/** The slot a tag with a lost clock uses for its token. */
+export var CLOCK_LOST_SLOT = 0;
+
+/** The token slot at tag or gateway time `now`. */
+export function syncSlot(now: number): number {
+  return clockIsSet(now) ? Math.floor(now / SLOT_SECONDS) : CLOCK_LOST_SLOT;
+}
+
+/** HMAC-SHA256(key, label ‖ slot LE32) truncated to `bytes`. */
+function slotMac(sha256: Sha256, key: Uint8Array, label: string, slot: number, bytes: number): Uint8Array {
+  var slotBytes = new Uint8Array(4);
+  writeUint32LE(slotBytes, 0, slot);
+  return hmacSha256(sha256, key, concatBytes([asciiBytes(label), slotBytes])).subarray(0, bytes);
+}
+
+/** The token a tag with `tagKey` advertises during `slot`. */
+export function windowToken(sha256: Sha256, tagKey: Uint8Array, slot: number): Uint8Array {
+  return slotMac(sha256, tagKey, "zt-window", slot, WINDOW_TOKEN_BYTES);
+}
+
+/** The MAC a commune's collection points broadcast during `slot`. */
+export function beaconMac(sha256: Sha256, beaconKey: Uint8Array, slot: number): Uint8Array {
+  return slotMac(sha256, beaconKey, "zt-beacon", slot, BEACON_MAC_BYTES);
+}
+
+/** Writes `length · 0x21 · UUID · kind` and the code; returns the offset after it. */
+function writeServiceData(advert: Uint8Array, at: number, kind: number, code: Uint8Array): number {
+  advert[at] = 1 + SERVICE_UUID_ON_AIR.length + 1 + code.length; // type + UUID + kind + code
+  advert[at + 1] = AD_SERVICE_DATA128;
+  advert.set(SERVICE_UUID_ON_AIR, at + 2);
+  advert[at + 18] = kind;
+  advert.set(code, at + 19);
+  return at + 19 + code.length;
+}
+
+/** The connectable sync-window advert carrying `token` (28 bytes, spelled out above). */
+export function syncWindowAdvert(token: Uint8Array): Uint8Array {
+  var advert = new Uint8Array(3 + 19 + WINDOW_TOKEN_BYTES);
+  advert[0] = 2; // length: type + 1 byte
+  advert[1] = 0x01; // AD type: Flags
+  advert[2] = WINDOW_FLAGS;
+  writeServiceData(advert, 3, KIND_WINDOW, token);
+  return advert;
+}
+
+/** The sync window's scan response: the service UUID, for scanners that filter on services (18 bytes). */
+export function syncWindowScanResponse(): Uint8Array {
+  var response = new Uint8Array(2 + SERVICE_UUID_ON_AIR.length);
+  response[0] = 1 + SERVICE_UUID_ON_AIR.length;
+  response[1] = AD_UUID128_COMPLETE;
+  response.set(SERVICE_UUID_ON_AIR, 2);
+  return response;
+}
+
+/** The collection-point beacon carrying `mac` (27 bytes, spelled out above). */
+export function beaconAdvert(mac: Uint8Array): Uint8Array {
+  var advert = new Uint8Array(19 + BEACON_MAC_BYTES);
+  writeServiceData(advert, 0, KIND_BEACON, mac);
+  return advert;
+}
+
+/** What one of our adverts carries: its kind and the token or MAC. `code` is a view into the parsed bytes. */
+export interface SyncAdvert {
+  kind: number;
+  code: Uint8Array;
+}
+
+/**
+ * The kind and code in the sync service's data (`kind ‖ code`, as scanners such as noble hand out
+ * service data by UUID), or null when the kind is unknown or the code has the wrong size.
+ */
+export function parseSyncServiceData(data: Uint8Array): SyncAdvert | null {
+  var size = data[0] === KIND_WINDOW ? WINDOW_TOKEN_BYTES : data[0] === KIND_BEACON ? BEACON_MAC_BYTES : 0;
+  if (!size || data.length !== 1 + size) return null;
+  return { kind: data[0], code: data.subarray(1) };
+}
+
+/** Our service data in raw advertising bytes, or null (none, malformed, or a structure past the end). */
+export function parseSyncAdvert(data: Uint8Array): SyncAdvert | null {
+  var at = 0;
+  while (at < data.length && data[at] !== 0) {
+    var end = at + 1 + data[at];
+    if (end > data.length) return null;
+    if (data[at + 1] === AD_SERVICE_DATA128 && end - at >= 18 && bytesEqual(data.subarray(at + 2, at + 18), SERVICE_UUID_ON_AIR)) {
+      return parseSyncServiceData(data.subarray(at + 18, end));
+    }
+    at = end;
+  }
+  return null;
+}
+
+/**
+ * The beacon MACs a tag accepts in one slot (its own slot ± 1, clocks differ), computed once per slot.
+ * Start a new cache when the beacon key changes (re-provisioning).
+ */
+export interface BeaconCache {
+  slot: number;
+  macs: Uint8Array | null;
+}
+
+/** No slot computed yet. */
+export function newBeaconCache(): BeaconCache {
+  return { slot: -1, macs: null };
+}
+
+/**
+ * Whether a beacon's `mac` is genuine for the commune of `beaconKey` at tag time `now` (slot ± 1). A tag
+ * with a lost clock accepts none. A flood of fake beacons costs a byte compare each, not an HMAC.
+ */
+export function beaconIsGenuine(sha256: Sha256, beaconKey: Uint8Array, cache: BeaconCache, now: number, mac: Uint8Array): boolean {
+  if (!clockIsSet(now) || mac.length !== BEACON_MAC_BYTES) return false;
+  var slot = syncSlot(now);
+  if (cache.slot !== slot || !cache.macs) {
+    cache.macs = concatBytes([beaconMac(sha256, beaconKey, slot - 1), beaconMac(sha256, beaconKey, slot), beaconMac(sha256, beaconKey, slot + 1)]);
+    cache.slot = slot;
+  }
+  for (var i = 0; i < 3; i++) {
+    if (bytesEqual(cache.macs.subarray(i * BEACON_MAC_BYTES, (i + 1) * BEACON_MAC_BYTES), mac)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,70 @@
+/**
+ * When the tag may open a sync window (a connectable advert, sync-token.ts), and the time limits the
+ * platform layer puts on a window and its link. Opening a window costs power (a connectable advert, and a
+ * link at about 600 µA once someone connects), so what a stranger can trigger is limited:
+ * - a beacon opens at most one window per 30 minutes, and only a beacon with a genuine MAC counts, so
+ *   fake beacons neither open windows nor use up the allowance of the real collection point;
+ * - a link closed for failures (bad MACs or proofs, see MAX_LINK_FAILURES) blocks beacon windows for
+ *   1, 2, 4 … minutes, doubling for each failed link in a row up to 256 minutes (so a tag that met an
+ *   attacker still syncs on the next collection day); a handshake that succeeds ends the backoff.
+ * A button press always opens a window: only someone holding the tag can press it, so it drains nothing
+ * an attacker controls, and staff can still sync a tag that is backing off.
+ */
+
+/** Least time between two windows opened by beacons, s. */
+export var BEACON_WINDOW_GAP_S = 1800;
+/** How long a window advertises waiting for a connection, s. */
+export var WINDOW_OPEN_S = 60;
+/** A link that has not opened a session this long after connecting is closed, s. */
+export var HANDSHAKE_DEADLINE_S = 15;
+/** A link on which the gateway sends nothing for this long is closed, s. */
+export var LINK_IDLE_S = 30;
+/** Failures on one link after which the tag closes it and backs off. */
+export var MAX_LINK_FAILURES = 3;
+/** Backoff after the first failed link, s. */
+var FIRST_BACKOFF_S = 60;
+/** Longest backoff, s (after 9 failed links in a row). */
+var MAX_BACKOFF_S = 256 * 60;
+
+/** What the window policy remembers (RAM only: a reboot forgets a backoff, which costs nothing). */
+export interface SyncWindowState {
+  /** Tag time of the last window opened by a beacon; -Infinity for none. */
+  beaconWindowAt: number;
+  /** Tag time until which beacons open no window. */
+  backoffUntil: number;
+  /** Length of the current backoff, s; 0 when none. */
+  backoffS: number;
+}
+
+/** A tag that has neither opened a window nor failed a link. */
+export function newSyncWindowState(): SyncWindowState {
+  return { beaconWindowAt: -Infinity, backoffUntil: 0, backoffS: 0 };
+}
+
+/**
+ * Whether a window may open at tag time `now`, for a button press or for a genuine beacon. A clock set
+ * backwards since a window or backoff began ends them rather than blocking windows for that long.
+ */
+export function mayOpenWindow(state: SyncWindowState, now: number, byButton: boolean): boolean {
+  if (byButton) return true;
+  var backingOff = now < state.backoffUntil && state.backoffUntil - now <= state.backoffS;
+  var recentBeacon = now >= state.beaconWindowAt && now - state.beaconWindowAt < BEACON_WINDOW_GAP_S;
+  return !backingOff && !recentBeacon;
+}
+
+/** Notes a window opened by a beacon at `now`: the 30-minute gap starts. */
+export function beaconWindowOpened(state: SyncWindowState, now: number): void {
+  state.beaconWindowAt = now;
+}
+
+/** Notes a link closed for failures at `now`: the backoff doubles. */
+export function linkFailed(state: SyncWindowState, now: number): void {
+  state.backoffS = state.backoffS ? Math.min(2 * state.backoffS, MAX_BACKOFF_S) : FIRST_BACKOFF_S;
+  state.backoffUntil = now + state.backoffS;
+}
+
+/** Notes a handshake that succeeded: the backoff ends. */
+export function sessionOpened(state: SyncWindowState): void {
+  state.backoffS = 0;
+  state.backoffUntil = 0;
+}
