@@ -1,0 +1,319 @@
+/**
+ * Phones as the simulator models them: plain host code (they are not our firmware) that advertises and
+ * scans on the duty cycles of the two apps the commune uses, with IDs from the tag's own derivations
+ * (firmware/gaen.ts, firmware/bluezone.ts), and keeps what it hears the way the app does.
+ *
+ * - GAEN (Google/Apple Exposure Notification, Bluetooth spec v1.2): non-connectable adverts every
+ *   200–270 ms; the RPI and address change together every 10–20 minutes (and at the UTC day's TEK change);
+ *   a scan of about 4 s every 5 minutes; per scan, each RPI heard with its RSSIs (a ScanInstance).
+ * - Bluezone (BluezoneGlobal/react-native-bluetooth-scan v3): adverts for 15 s then 15 s off; scans 40 s on
+ *   and 260 s off; IDs from the 15-minute slots of the daily key chain.
+ * Each phone is a model from Google's calibration list (rssi_correction, tx_power), so phones differ in how
+ * loud they are and how they read RSSI, as real ones do.
+ */
+import { bluezoneAdvert, bluezoneChainAt, bluezoneChainSeek, bluezoneId, bluezoneIdIndex, BLUEZONE_ID_SECONDS, BLUEZONE_IDS_PER_DAY, DAY_SECONDS, utcDayNumber } from "../firmware/bluezone";
+import { parseAdvert } from "../firmware/advert";
+import { aemCrypt, bluetoothMetadata, deriveAemk, deriveRpik, enIntervalNumber, EN_INTERVAL_SECONDS, gaenAdvert, rollingProximityIdentifier, TEK_ROLLING_PERIOD } from "../firmware/gaen";
+import { nodeAes128, nodeSha256 } from "../tools/gateway/host-crypto";
+import type { DiagnosisKey } from "../tools/gateway/store";
+import { AdvertisingRun, AirDevice, Reception, ScanWindow } from "./radio";
+import { Random } from "./random";
+
+/** A phone model's GAEN calibration: what it adds to RSSI readings, and its calibrated TX power (dBm). */
+export interface PhoneCalibration {
+  model: string;
+  rssiCorrection: number;
+  txPower: number;
+}
+
+/**
+ * Models common in Vietnam (Samsung, Oppo, Xiaomi, Nokia, ...) from Google's GAEN calibration list
+ * en-calibration-2020-12-14.csv (developers.google.com/android/exposure-notifications/
+ * ble-attenuation-computation, as transcribed in microG GmsCore DeviceInfo.kt).
+ */
+export const PHONE_CALIBRATIONS: readonly PhoneCalibration[] = [
+  { model: "Samsung SM-A105F (A10)", rssiCorrection: 3, txPower: -23 },
+  { model: "Samsung SM-A107F (A10s)", rssiCorrection: 5, txPower: -30 },
+  { model: "Samsung SM-A205F (A20)", rssiCorrection: 3, txPower: -26 },
+  { model: "Samsung SM-A305F (A30)", rssiCorrection: 4, txPower: -23 },
+  { model: "Samsung SM-A505F (A50)", rssiCorrection: 0, txPower: -20 },
+  { model: "Samsung SM-A515F (A51)", rssiCorrection: 2, txPower: -28 },
+  { model: "Samsung SM-J260G (J2 Core)", rssiCorrection: 7, txPower: -27 },
+  { model: "Samsung SM-J415G (J4+)", rssiCorrection: 4, txPower: -28 },
+  { model: "Samsung SM-J730F (J7 Pro)", rssiCorrection: 6, txPower: -33 },
+  { model: "Samsung SM-G960F (S9)", rssiCorrection: 8, txPower: -28 },
+  { model: "Samsung SM-N960F (Note 9)", rssiCorrection: 7, txPower: -28 },
+  { model: "Oppo CPH1803 (A3s)", rssiCorrection: -1, txPower: -17 },
+  { model: "Oppo CPH1909", rssiCorrection: 3, txPower: -24 },
+  { model: "Oppo CPH1920", rssiCorrection: -2, txPower: -24 },
+  { model: "Oppo CPH2009", rssiCorrection: 4, txPower: -26 },
+  { model: "Redmi 8A", rssiCorrection: 5, txPower: -30 },
+  { model: "Redmi Note 7", rssiCorrection: 5, txPower: -29 },
+  { model: "Redmi Note 8", rssiCorrection: 4, txPower: -19 },
+  { model: "Nokia 2.3", rssiCorrection: -3, txPower: -21 },
+  { model: "Nokia 3.1", rssiCorrection: 6, txPower: -23 },
+  { model: "Google Pixel 3a", rssiCorrection: 2, txPower: -29 },
+  { model: "Huawei MHA-L29", rssiCorrection: 2, txPower: -27 },
+  { model: "itel A32F", rssiCorrection: 3, txPower: -26 },
+  { model: "Infinix X650", rssiCorrection: 1, txPower: -26 },
+];
+
+/** GAEN app duty cycles (Exposure Notification Bluetooth spec v1.2; Google: "scans about every 5 minutes"). */
+export const GAEN_PHONE = {
+  /** Advertising interval range, ms (spec: 200–270 ms). */
+  advertIntervalMs: [200, 270] as const,
+  /** RPI and address rotation, minutes (spec: about every 15 minutes, randomised 10–20). */
+  rotationMinutes: [10, 20] as const,
+  /** Scan length and period, s. */
+  scanSeconds: 4,
+  scanPeriodSeconds: 300,
+};
+
+/** Bluezone app duty cycles (react-native-bluetooth-scan v3: ServiceTraceCovid timers). */
+export const BLUEZONE_PHONE = {
+  advertOnSeconds: 15,
+  advertOffSeconds: 15,
+  /** Android ADVERTISE_MODE_BALANCED, about 250 ms. */
+  advertIntervalMs: 250,
+  scanOnSeconds: 40,
+  scanOffSeconds: 260,
+};
+
+/** Which app a phone runs. */
+export type PhoneApp = "gaen" | "bluezone";
+
+/**
+ * What a phone kept of one scan: per ID heard, its sightings. GAEN keeps this as a ScanInstance per RPI;
+ * Bluezone logs each sighting, which comes to the same for scoring.
+ */
+export interface PhoneSighting {
+  /** Scan start, world ms. */
+  scan: number;
+  /** ID as heard (RPI 16 bytes or Bluezone ID 12 bytes), copied. */
+  id: Uint8Array;
+  /** GAEN AEM (4 bytes), or null. */
+  aem: Uint8Array | null;
+  count: number;
+  rssiSum: number;
+  rssiMax: number;
+}
+
+/** One phone: advertiser (AirDevice) and scanner with its log and its keys. */
+export class Phone implements AirDevice {
+  readonly kind = "phone" as const;
+  /** A phone's calibrated TX power is its effective radiated power: no separate antenna gain. */
+  readonly txGainDb = 0;
+  /** The phone reads RSSI low by its correction (GAEN adds the correction back). */
+  readonly rssiOffsetDb: number;
+  /** Scan periods, s (the time each scan stands for in exposure scoring). */
+  readonly scanPeriodSeconds: number;
+  readonly log: PhoneSighting[] = [];
+  private readonly random: Random;
+  private readonly intervalMs: number;
+  /** GAEN: rotation times (world ms), from before the run's start to after its end. */
+  private readonly rotations: number[] = [];
+  private readonly gaenRuns = new Map<number, AdvertisingRun>();
+  private readonly teks = new Map<number, Uint8Array>();
+  /** Bluezone: base key and its day, the chain's cached position, IDs by slot. */
+  private readonly baseKey: Uint8Array;
+  private readonly baseDay: number;
+  private readonly bluezonePackets = new Map<number, Uint8Array>();
+  private chain: ReturnType<typeof bluezoneChainAt> | null = null;
+  /** Phase of the duty cycles, ms. */
+  private readonly phase: number;
+
+  constructor(
+    readonly id: number,
+    readonly resident: number,
+    readonly app: PhoneApp,
+    readonly calibration: PhoneCalibration,
+    random: Random,
+    readonly start: number,
+    readonly end: number
+  ) {
+    this.random = random;
+    this.rssiOffsetDb = -calibration.rssiCorrection;
+    if (app === "gaen") {
+      this.intervalMs = Math.round(random.uniform(GAEN_PHONE.advertIntervalMs[0], GAEN_PHONE.advertIntervalMs[1]));
+      this.scanPeriodSeconds = GAEN_PHONE.scanPeriodSeconds;
+      this.phase = random.uniform(0, GAEN_PHONE.scanPeriodSeconds * 1000);
+      this.planRotations();
+    } else {
+      this.intervalMs = BLUEZONE_PHONE.advertIntervalMs;
+      this.scanPeriodSeconds = BLUEZONE_PHONE.scanOnSeconds + BLUEZONE_PHONE.scanOffSeconds;
+      this.phase = random.uniform(0, this.scanPeriodSeconds * 1000);
+    }
+    this.baseDay = utcDayNumber(start / 1000);
+    this.baseKey = randomBytes(random.fork("bluezone"), 32);
+  }
+
+  /** Rotation times: every 10–20 minutes, plus every UTC midnight (a new TEK). */
+  private planRotations(): void {
+    const r = this.random.fork("rotation");
+    const [lo, hi] = GAEN_PHONE.rotationMinutes;
+    let t = this.start - r.uniform(0, hi) * 60000;
+    while (t < this.end + hi * 60000) {
+      this.rotations.push(t);
+      let next = t + r.uniform(lo, hi) * 60000;
+      const midnight = (Math.floor(t / 1000 / DAY_SECONDS) + 1) * DAY_SECONDS * 1000;
+      if (next > midnight) next = midnight;
+      t = next;
+    }
+  }
+
+  /** The TEK of a UTC day (16 random bytes, made on first use). */
+  tekOfDay(day: number): Uint8Array {
+    let tek = this.teks.get(day);
+    if (!tek) this.teks.set(day, (tek = randomBytes(this.random.fork(`tek${day}`), 16)));
+    return tek;
+  }
+
+  /** The Bluezone daily key of a UTC day (the chain from the base key made on the run's first day). */
+  dailyKey(day: number): Uint8Array {
+    let key = this.baseKey;
+    for (let d = this.baseDay; d < day; d++) key = nodeSha256(key);
+    return key;
+  }
+
+  /** Whether the phone's app keeps this packet (its own profile only). */
+  accept(packet: Uint8Array): boolean {
+    const parsed = parseAdvert(packet);
+    return parsed !== null && parsed.profile === this.app;
+  }
+
+  /** Advertising runs overlapping [from, until) (world ms). */
+  advertising(from: number, until: number): readonly AdvertisingRun[] {
+    return this.app === "gaen" ? this.gaenAdvertising(from, until) : this.bluezoneAdvertising(from, until);
+  }
+
+  private gaenAdvertising(from: number, until: number): AdvertisingRun[] {
+    const out: AdvertisingRun[] = [];
+    let i = upperBound(this.rotations, from) - 1;
+    for (i = Math.max(0, i); i < this.rotations.length - 1 && this.rotations[i]! < until; i++) out.push(this.gaenRun(i));
+    return out;
+  }
+
+  private gaenRun(i: number): AdvertisingRun {
+    let run = this.gaenRuns.get(i);
+    if (!run) {
+      const at = this.rotations[i]!;
+      const seconds = Math.max(0, at) / 1000;
+      const day = utcDayNumber(seconds);
+      const tek = this.tekOfDay(day);
+      const rpi = rollingProximityIdentifier(nodeAes128, deriveRpik(nodeSha256, tek), enIntervalNumber(seconds));
+      const aem = aemCrypt(nodeAes128, deriveAemk(nodeSha256, tek), rpi, bluetoothMetadata(this.calibration.txPower));
+      run = { from: at, until: this.rotations[i + 1]!, packets: [gaenAdvert(rpi, aem)], intervalMs: this.intervalMs, txPowerDbm: this.calibration.txPower };
+      this.gaenRuns.set(i, run);
+    }
+    return run;
+  }
+
+  /** The Bluezone packet of the 15-minute slot holding world time `t` (ms). */
+  private bluezonePacket(t: number): Uint8Array {
+    const slot = Math.floor(t / 1000 / BLUEZONE_ID_SECONDS);
+    let packet = this.bluezonePackets.get(slot);
+    if (!packet) {
+      const seconds = t / 1000;
+      const day = utcDayNumber(seconds);
+      const index = bluezoneIdIndex(seconds);
+      let chain = this.chain;
+      // The cached chain only moves forward; a query behind it restarts from that day's key.
+      if (!chain || chain.day > day || (chain.day === day && chain.index > index)) chain = bluezoneChainAt(nodeSha256, this.dailyKey(day), day);
+      chain = bluezoneChainSeek(nodeSha256, chain, day, index)!;
+      this.chain = chain;
+      packet = bluezoneAdvert(bluezoneId(chain.subkey));
+      this.bluezonePackets.set(slot, packet);
+    }
+    return packet;
+  }
+
+  private bluezoneAdvertising(from: number, until: number): AdvertisingRun[] {
+    const on = BLUEZONE_PHONE.advertOnSeconds * 1000;
+    const cycle = on + BLUEZONE_PHONE.advertOffSeconds * 1000;
+    const slotMs = BLUEZONE_ID_SECONDS * 1000;
+    const out: AdvertisingRun[] = [];
+    for (let c = Math.floor((from - this.phase) / cycle); this.phase + c * cycle < until; c++) {
+      let runFrom = this.phase + c * cycle;
+      const runUntil = runFrom + on;
+      if (runUntil <= from) continue;
+      // An ID slot boundary inside the on-phase splits it: the new ID starts at the boundary.
+      while (runFrom < runUntil) {
+        const slotEnd = (Math.floor(runFrom / slotMs) + 1) * slotMs;
+        const pieceUntil = Math.min(runUntil, slotEnd);
+        if (pieceUntil > from) {
+          out.push({ from: runFrom, until: pieceUntil, packets: [this.bluezonePacket(runFrom)], intervalMs: this.intervalMs, txPowerDbm: this.calibration.txPower });
+        }
+        runFrom = pieceUntil;
+      }
+    }
+    return out;
+  }
+
+  /** The phone's scans starting in [from, until) (world ms). */
+  scans(from: number, until: number): ScanWindow[] {
+    const period = this.scanPeriodSeconds * 1000;
+    const length = (this.app === "gaen" ? GAEN_PHONE.scanSeconds : BLUEZONE_PHONE.scanOnSeconds) * 1000;
+    const out: ScanWindow[] = [];
+    for (let k = Math.ceil((from - this.phase) / period); this.phase + k * period < until; k++) {
+      const start = this.phase + k * period;
+      if (start >= this.start && start + length <= this.end) out.push({ from: start, until: start + length });
+    }
+    return out;
+  }
+
+  /** Keeps what one scan heard: per ID, count, sum and strongest RSSI. */
+  record(scan: ScanWindow, heard: readonly Reception[]): void {
+    const byId = new Map<string, PhoneSighting>();
+    for (const r of heard) {
+      const parsed = parseAdvert(r.packet);
+      if (!parsed) continue;
+      const key = Buffer.from(parsed.id).toString("hex");
+      let s = byId.get(key);
+      if (!s) {
+        s = { scan: scan.from, id: parsed.id.slice(), aem: parsed.aem ? parsed.aem.slice() : null, count: 0, rssiSum: 0, rssiMax: -128 };
+        byId.set(key, s);
+        this.log.push(s);
+      }
+      s.count++;
+      s.rssiSum += r.rssi;
+      s.rssiMax = Math.max(s.rssiMax, r.rssi);
+    }
+  }
+
+  /**
+   * The phone's keys as a positive user's app uploads them: GAEN TEKs of `fromDay`..`toDay` (one per UTC
+   * day, 144 intervals), or one Bluezone F0-style entry per day (daily key, 96 IDs).
+   */
+  diagnosisKeys(fromDay: number, toDay: number): DiagnosisKey[] {
+    const out: DiagnosisKey[] = [];
+    for (let day = fromDay; day <= toDay; day++) {
+      if (this.app === "gaen") {
+        const start = day * TEK_ROLLING_PERIOD * EN_INTERVAL_SECONDS;
+        out.push({ profile: "gaen", key: this.tekOfDay(day), startTime: start, endTime: start + TEK_ROLLING_PERIOD * EN_INTERVAL_SECONDS, idsPerDay: TEK_ROLLING_PERIOD, reportType: 1 });
+      } else {
+        const start = day * DAY_SECONDS;
+        out.push({ profile: "bluezone", key: this.dailyKey(day), startTime: start, endTime: start + DAY_SECONDS - BLUEZONE_ID_SECONDS, idsPerDay: BLUEZONE_IDS_PER_DAY, reportType: null });
+      }
+    }
+    return out;
+  }
+}
+
+/** `count` bytes from a stream. */
+function randomBytes(random: Random, count: number): Uint8Array {
+  const out = new Uint8Array(count);
+  for (let i = 0; i < count; i++) out[i] = random.uint32() & 0xff;
+  return out;
+}
+
+/** Index of the first element greater than `x` in an ascending array. */
+function upperBound(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,348 @@
+/**
+ * The radio between devices: how strong an advert arrives and whether a scanning device hears it.
+ *
+ * Mean received power of a link = EIRP of the sender − ITU-R P.1238 path loss (log-distance) − walls ×
+ * wall loss − bodies in the way × body loss + log-normal shadowing; the receiver reports it through its own
+ * calibration offset. Each advertising event sends the packet on the three advertising channels; the
+ * scanner listens on one channel at a time, so an event is heard on the scanner's current channel, with
+ * that channel's multipath offset and a per-packet fading draw, if it clears the receiver's sensitivity
+ * and does not collide with a stronger packet of another sender.
+ *
+ * Deliveries are computed per scan window: for each sender that can be heard at all, the advertising
+ * events falling in the window are enumerated arithmetically (no per-event scheduling), so the cost
+ * follows the packets actually heard.
+ *
+ * Draws that belong to a link (shadowing, channel offsets) are stateless hashes of the two track segments,
+ * so a link keeps its value while nobody moves and both directions see the same (reciprocity).
+ * Shadowing is truncated at ±2σ and the per-channel and per-packet draws at ±3σ: a link's best case is
+ * then bounded, which lets the radio skip houses that cannot be heard without computing each link.
+ */
+import { hashNormal, hashUniform, Random } from "./random";
+import { Environment } from "./scenario";
+import { AWAY, Place, World, placeGap, wallsBetweenPlaces } from "./world";
+
+/** A model parameter with its unit and where its value comes from. */
+export interface RadioParameter {
+  value: number;
+  unit: string;
+  label: string;
+  source: string;
+}
+
+function parameter(value: number, unit: string, label: string, source: string): RadioParameter {
+  return { value, unit, label, source };
+}
+
+/** Every number the radio model uses, with its published source (printed in the report). */
+export const RADIO_PARAMETERS = {
+  frequencyMHz: parameter(2440, "MHz", "carrier for path loss (advertising channels 37/38/39 at 2402/2426/2480 MHz)", "Bluetooth Core spec v5.3, Vol 6 Part B §1.4.1 (channel map); mid-band value"),
+  pathLossResidential: parameter(28, "N (dB/decade)", "distance power loss coefficient, residential (houses)", "ITU-R P.1238-7 Table 2, 2.4 GHz residential"),
+  pathLossOffice: parameter(30, "N (dB/decade)", "distance power loss coefficient, office (health station, commune hall)", "ITU-R P.1238-7 Table 2, 2.4 GHz office"),
+  pathLossCommercial: parameter(22, "N (dB/decade)", "distance power loss coefficient, commercial (market, pagoda hall)", "ITU-R P.1238-7 Table 2, 1.8-2 GHz commercial (no 2.4 GHz entry)"),
+  pathLossOpenAir: parameter(20, "N (dB/decade)", "distance power loss coefficient, open air", "free space, ITU-R P.525"),
+  shadowResidential: parameter(8, "dB (σ)", "log-normal shadowing, residential", "ITU-R P.1238-7 Table 3, 1.8-2 GHz residential"),
+  shadowOffice: parameter(10, "dB (σ)", "log-normal shadowing, office", "ITU-R P.1238-7 Table 3, 1.8-2 GHz office"),
+  shadowCommercial: parameter(10, "dB (σ)", "log-normal shadowing, commercial", "ITU-R P.1238-7 Table 3, 1.8-2 GHz commercial"),
+  shadowOpenAir: parameter(4, "dB (σ)", "log-normal shadowing, open air", "assumption: short line-of-sight links outdoors"),
+  channelSigma: parameter(4, "dB (σ)", "multipath offset per advertising channel and link (frequency-selective fading)", "Faragher & Harle, 'Location fingerprinting with BLE beacons', IEEE JSAC 33(11) 2015: RSSI differs by channel by several dB"),
+  packetSigma: parameter(3, "dB (σ)", "packet-to-packet fading on a link that does not move", "Faragher & Harle 2015 (packet RSSI spread of a static beacon); Leith & Farrell, ACM SIGCOMM CCR 50(4) 2020"),
+  bodyLoss: parameter(10, "dB", "loss per body between the devices (the wearer's own body shadows a wrist tag or pocketed phone)", "Januszkiewicz, 'Analysis of human body shadowing effect on WSNs in the 2.4 GHz band', Sensors 18(10):3412, 2018; Leith & Farrell 2020 (RSSI swings with orientation and pockets at fixed distance)"),
+  wallLoss: parameter(8, "dB", "loss through one brick wall", "NIST IR 6055 (Stone 1997), brick attenuation at 0.5-2 GHz; ITU-R P.2040 brick properties"),
+  minDistance: parameter(0.3, "m", "closest two carried devices can be", "assumption: two bodies"),
+  tagAntennaGain: parameter(-3, "dBi", "tag antenna gain (small PCB antenna on the wrist), on transmit and receive", "assumption; electrically small antennas near tissue lose several dB"),
+  tagSensitivity: parameter(-96, "dBm", "tag receiver sensitivity, BLE 1 Mbps", "Nordic nRF52832 Product Specification v1.4, radio RX sensitivity (ideal transmitter)"),
+  phoneSensitivity: parameter(-95, "dBm", "phone receiver sensitivity", "assumption, typical phone BLE chip; the Core spec (Vol 6 Part A §4.1) only requires -70 dBm"),
+  tagChannelDwell: parameter(100, "ms", "tag scanner: time on each channel (scan interval = window, continuous)", "Espruino targets/nrf5x/bluetooth.c SCAN_INTERVAL = SCAN_WINDOW = 100 ms"),
+  phoneChannelDwell: parameter(4096, "ms", "phone scanner: time on each channel (SCAN_MODE_LOW_LATENCY)", "AOSP Bluetooth ScanManager, Android 8-12: LOW_LATENCY window = interval = 4096 ms"),
+  advDelayMax: parameter(10, "ms", "random advDelay added to each advertising interval (0..10 ms)", "Bluetooth Core spec v5.3, Vol 6 Part B §4.4.2.2.1"),
+  pduAirtime: parameter(0.376, "ms", "air time of a 31-byte advert: 47 bytes at 1 Mbps", "Core spec Vol 6 Part B §2.1: preamble 1 + access address 4 + header 2 + AdvA 6 + data 31 + CRC 3 bytes"),
+  captureMargin: parameter(6, "dB", "a packet survives an overlap with a packet this much weaker", "assumption between receivers' capture effect and the Core spec's 21 dB co-channel C/I test (Vol 6 Part A §4.2)"),
+} as const;
+
+/** Names of the radio parameters. */
+export type RadioParameterName = keyof typeof RADIO_PARAMETERS;
+/** Parameter values by name (the table's values, or a test's changes). */
+export type RadioValues = Record<RadioParameterName, number>;
+
+/** The table's values, with some replaced (for tests and what-if runs). */
+export function radioValues(changes: Partial<RadioValues> = {}): RadioValues {
+  const values = {} as RadioValues;
+  for (const name of Object.keys(RADIO_PARAMETERS) as RadioParameterName[]) values[name] = changes[name] ?? RADIO_PARAMETERS[name].value;
+  return values;
+}
+
+/** The path loss coefficient N and shadowing σ of an environment. */
+export function environmentValues(values: RadioValues, environment: Environment): { n: number; sigma: number } {
+  switch (environment) {
+    case "residential":
+      return { n: values.pathLossResidential, sigma: values.shadowResidential };
+    case "office":
+      return { n: values.pathLossOffice, sigma: values.shadowOffice };
+    case "commercial":
+      return { n: values.pathLossCommercial, sigma: values.shadowCommercial };
+    case "open-air":
+      return { n: values.pathLossOpenAir, sigma: values.shadowOpenAir };
+  }
+}
+
+/** ITU-R P.1238 site-general path loss: 20·log10(f MHz) + N·log10(d m) − 28, same floor. */
+export function pathLossDb(values: RadioValues, distanceM: number, n: number): number {
+  return 20 * Math.log10(values.frequencyMHz) + n * Math.log10(Math.max(values.minDistance, distanceM)) - 28;
+}
+
+/** Whether a body blocks the path: the device sits on the front of its wearer, the other device is behind. */
+export function bodyBlocks(heading: number, dx: number, dy: number): boolean {
+  return Math.cos(heading) * dx + Math.sin(heading) * dy < 0;
+}
+
+/** A normal draw truncated at ±limit σ. */
+function truncated(z: number, limit: number): number {
+  return Math.max(-limit, Math.min(limit, z));
+}
+
+/** Link geometry between two track segments. */
+export interface Link {
+  distanceM: number;
+  walls: number;
+  bodies: number;
+  n: number;
+  sigma: number;
+}
+
+/** Kinds of radio, for sensitivity and how they scan. */
+export type RadioKind = "tag" | "phone";
+
+/** The radio model over a world: link geometry, mean received power, per-channel and per-packet draws. */
+export class Radio {
+  readonly values: RadioValues;
+  private readonly seed: number;
+  private readonly walls: (a: number, b: number) => number;
+  /** Per place, the places whose occupants might be heard there, with their walls. */
+  private readonly near: { place: number; walls: number }[][];
+
+  constructor(readonly world: World, random: Random, values: RadioValues = radioValues()) {
+    this.values = values;
+    this.seed = random.fork("radio").seed32();
+    this.walls = wallsBetweenPlaces(world);
+    this.near = world.places.map((p) => this.placesInRange(p));
+  }
+
+  /** Best case of any link (loudest EIRP, no body, every draw at its truncation). */
+  maxMarginDb(sigma: number): number {
+    return 2 * sigma + 3 * this.values.channelSigma + 3 * this.values.packetSigma;
+  }
+
+  /** Loudest EIRP any device may have: a tag at the firmware's top TX power (4 dBm) with its antenna. */
+  private loudestEirp(): number {
+    return 4 + this.values.tagAntennaGain;
+  }
+
+  private placesInRange(p: Place): { place: number; walls: number }[] {
+    const out: { place: number; walls: number }[] = [];
+    for (const q of this.world.places) {
+      const walls = this.walls(p.index, q.index);
+      const env = this.environment(p, q);
+      const best = this.loudestEirp() + Math.max(0, this.values.tagAntennaGain) - pathLossDb(this.values, placeGap(p, q), env.n) - walls * this.values.wallLoss + this.maxMarginDb(env.sigma);
+      if (best >= Math.min(this.values.tagSensitivity, this.values.phoneSensitivity)) out.push({ place: q.index, walls });
+    }
+    return out;
+  }
+
+  /** Places from which a device standing in `place` might be heard (itself included). */
+  placesNear(place: number): readonly { place: number; walls: number }[] {
+    return this.near[place]!;
+  }
+
+  /** Environment of a link: within a place, its own; between places, the more lossy coefficient of the two. */
+  environment(a: Place, b: Place): { n: number; sigma: number } {
+    const ea = environmentValues(this.values, a.spec.environment);
+    if (a === b) return ea;
+    const eb = environmentValues(this.values, b.spec.environment);
+    return ea.n >= eb.n ? ea : eb;
+  }
+
+  /** Geometry of the link between two segments (both present in places). */
+  link(segmentA: number, segmentB: number): Link {
+    const t = this.world.tracks;
+    const pa = t.place[segmentA]!;
+    const pb = t.place[segmentB]!;
+    const dx = t.x[segmentB]! - t.x[segmentA]!;
+    const dy = t.y[segmentB]! - t.y[segmentA]!;
+    const env = this.environment(this.world.places[pa]!, this.world.places[pb]!);
+    const bodies = (bodyBlocks(t.heading[segmentA]!, dx, dy) ? 1 : 0) + (bodyBlocks(t.heading[segmentB]!, -dx, -dy) ? 1 : 0);
+    return { distanceM: Math.hypot(dx, dy), walls: this.walls(pa, pb), bodies, n: env.n, sigma: env.sigma };
+  }
+
+  /** Mean received power (dBm, before the receiver's reading offset) without shadowing. */
+  unshadowedDbm(eirpDbm: number, link: Link): number {
+    return eirpDbm - pathLossDb(this.values, link.distanceM, link.n) - link.walls * this.values.wallLoss - link.bodies * this.values.bodyLoss;
+  }
+
+  /** Shadowing of a link between two segments, dB (same both ways, fixed while neither moves). */
+  shadowDb(segmentA: number, segmentB: number, sigma: number): number {
+    const lo = Math.min(segmentA, segmentB);
+    const hi = Math.max(segmentA, segmentB);
+    return sigma * truncated(hashNormal(this.seed, lo, hi, 0x5eed), 2);
+  }
+
+  /** Multipath offset of one advertising channel (0..2) on a link, dB. */
+  channelDb(segmentA: number, segmentB: number, channel: number): number {
+    const lo = Math.min(segmentA, segmentB);
+    const hi = Math.max(segmentA, segmentB);
+    return this.values.channelSigma * truncated(hashNormal(this.seed, lo, hi, 37 + channel), 3);
+  }
+
+  /** Fading of one packet, dB. */
+  packetDb(random: Random): number {
+    return this.values.packetSigma * truncated(random.normal(0, 1), 3);
+  }
+
+  /** Receiver sensitivity of a kind of radio. */
+  sensitivity(kind: RadioKind): number {
+    return kind === "tag" ? this.values.tagSensitivity : this.values.phoneSensitivity;
+  }
+
+  /** Channel dwell of a kind of scanner, ms. */
+  channelDwellMs(kind: RadioKind): number {
+    return kind === "tag" ? this.values.tagChannelDwell : this.values.phoneChannelDwell;
+  }
+
+  /** A stateless uniform in [0, 1) for an advertising event (its advDelay). */
+  eventUniform(transmitter: number, runStart: number, k: number): number {
+    return hashUniform(this.seed, transmitter, Math.floor(runStart), k);
+  }
+}
+
+/** A device's advertising over a stretch of world time (ms): `packets` in turn, one per event. */
+export interface AdvertisingRun {
+  from: number;
+  until: number;
+  packets: readonly Uint8Array[];
+  intervalMs: number;
+  /** Conducted TX power, dBm (the antenna gain is the device's own). */
+  txPowerDbm: number;
+}
+
+/** One device on the air. */
+export interface AirDevice {
+  /** Unique over the run (tags and phones alike). */
+  id: number;
+  kind: RadioKind;
+  /** Resident carrying it. */
+  resident: number;
+  /** Antenna gain on transmit (dBi; for phones, their calibrated effective power is in txPowerDbm). */
+  txGainDb: number;
+  /** What the device reports minus what arrives, dB (antenna gain, calibration error). */
+  rssiOffsetDb: number;
+  /** Its advertising runs overlapping [from, until) (world ms). */
+  advertising(from: number, until: number): readonly AdvertisingRun[];
+}
+
+/** A scan: a receiver listening from `from` to `until` (world ms). */
+export interface ScanWindow {
+  from: number;
+  until: number;
+}
+
+/** One advert heard. */
+export interface Reception {
+  /** World ms. */
+  time: number;
+  packet: Uint8Array;
+  /** As the receiver reports it, dBm (integer). */
+  rssi: number;
+  /** Sender's device id. */
+  from: number;
+}
+
+/** Number of advertising channels. */
+const CHANNELS = 3;
+
+/** Times (world ms) of a run's advertising events within [from, until): one per interval plus advDelay. */
+export function forEachAdvertEvent(radio: Radio, transmitter: number, run: AdvertisingRun, from: number, until: number, visit: (time: number, k: number) => void): void {
+  const maxDelay = radio.values.advDelayMax;
+  const step = run.intervalMs + maxDelay / 2;
+  const lo = Math.max(from, run.from);
+  const hi = Math.min(until, run.until);
+  if (hi <= lo) return;
+  // Event k lies within ±maxDelay/2 of run.from + k·step.
+  const kFirst = Math.max(0, Math.ceil((lo - run.from - maxDelay / 2) / step));
+  const kLast = Math.floor((hi - run.from + maxDelay / 2) / step);
+  for (let k = kFirst; k <= kLast; k++) {
+    const time = k === 0 ? run.from : run.from + k * step + (radio.eventUniform(transmitter, run.from, k) - 0.5) * maxDelay;
+    if (time >= lo && time < hi) visit(time, k);
+  }
+}
+
+/** A sender within reach of a scan, with its link. */
+interface Candidate {
+  device: AirDevice;
+  segment: number;
+  meanDbm: number;
+  /** Advertising events per second per channel (for collisions). */
+  rate: number;
+  runs: readonly AdvertisingRun[];
+  collision: number;
+}
+
+/**
+ * Every advert a receiver hears during one scan window. `senders` are the devices that may be on air near
+ * it (the caller gathers them by place); `segmentOf` gives a resident's track segment during the window
+ * (people do not move within a window of seconds: the window's start decides). `accept` filters packets
+ * the receiver's software keeps (a phone app sees only its own profile); filtered packets still collide.
+ */
+export function receiveWindow(
+  radio: Radio,
+  receiver: AirDevice,
+  window: ScanWindow,
+  senders: readonly AirDevice[],
+  segmentOf: (resident: number) => number,
+  random: Random,
+  accept: (packet: Uint8Array) => boolean,
+  out: (reception: Reception) => void
+): void {
+  const tracks = radio.world.tracks;
+  const rxSegment = segmentOf(receiver.resident);
+  if (tracks.place[rxSegment] === AWAY) return;
+  const sensitivity = radio.sensitivity(receiver.kind);
+  const candidates: Candidate[] = [];
+  for (const device of senders) {
+    if (device.resident === receiver.resident) continue;
+    const segment = segmentOf(device.resident);
+    if (tracks.place[segment] === AWAY) continue;
+    const runs = device.advertising(window.from, window.until);
+    if (runs.length === 0) continue;
+    const link = radio.link(segment, rxSegment);
+    const eirp = runs[0]!.txPowerDbm + device.txGainDb;
+    const unshadowed = radio.unshadowedDbm(eirp, link);
+    if (unshadowed + radio.maxMarginDb(link.sigma) < sensitivity) continue;
+    const meanDbm = unshadowed + radio.shadowDb(segment, rxSegment, link.sigma);
+    if (meanDbm + 3 * radio.values.channelSigma + 3 * radio.values.packetSigma < sensitivity) continue;
+    const rate = 1000 / (runs[0]!.intervalMs + radio.values.advDelayMax / 2);
+    candidates.push({ device, segment, meanDbm, rate, runs, collision: 0 });
+  }
+  if (candidates.length === 0) return;
+  // Unslotted-ALOHA collisions: a packet is lost when another sender's packet on the same channel overlaps
+  // it (vulnerable time 2 × airtime) and is not weaker by the capture margin.
+  candidates.sort((a, b) => b.meanDbm - a.meanDbm);
+  const vulnerableS = (2 * radio.values.pduAirtime) / 1000;
+  let strongerRate = 0;
+  let j = 0;
+  for (const c of candidates) {
+    while (j < candidates.length && candidates[j]!.meanDbm > c.meanDbm - radio.values.captureMargin) strongerRate += candidates[j++]!.rate;
+    c.collision = 1 - Math.exp(-vulnerableS * (strongerRate - c.rate));
+  }
+  const dwell = radio.channelDwellMs(receiver.kind);
+  for (const c of candidates) {
+    const channelDb = [0, 1, 2].map((ch) => radio.channelDb(c.segment, rxSegment, ch));
+    for (const run of c.runs) {
+      forEachAdvertEvent(radio, c.device.id, run, window.from, window.until, (time, k) => {
+        const packet = run.packets[k % run.packets.length]!;
+        const channel = Math.floor((time - window.from) / dwell) % CHANNELS;
+        const arriving = c.meanDbm + channelDb[channel]! + radio.packetDb(random);
+        if (arriving < sensitivity || random.next() < c.collision || !accept(packet)) return;
+        out({ time, packet, rssi: Math.round(Math.max(-127, Math.min(20, arriving + receiver.rssiOffsetDb))), from: c.device.id });
+      });
+    }
+  }
+}
