@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { QUARTER_SECONDS } from "../firmware/encounter";
 import { gaenIds, idPrefix } from "../tools/gateway/diagnosis-ids";
 import { matchExposures } from "../tools/gateway/matching";
 import { DiagnosisKey, EncounterRow, GatewayStore } from "../tools/gateway/store";
@@ -44,18 +45,19 @@ function encountersOfTag(tag: number, heard: { prefix: number; time: number }[])
   const rows: EncounterRow[] = [];
   for (let i = 0; i < perTag; i++) {
     const seed = bytesOf("enc", tag * perTag + i, 8);
-    const slot = Math.floor(((i + seed[4] / 256) / perTag) * DAYS * 144);
+    const quarter = Math.floor(((i + seed[4] / 256) / perTag) * DAYS * 96);
+    const rssiMean = -30 - 2 * (seed[7] % 31);
     rows.push({
-      firstSeen: FIRST_DAY * 86400 + slot * SLOT,
+      firstSeen: FIRST_DAY * 86400 + quarter * QUARTER_SECONDS,
       prefix: seed.readUInt32BE(0),
-      aem: seed[5],
-      durationMin: seed[6] % 30,
-      sightings: 1 + (seed[7] % 7),
-      rssiMax: -50 - (seed[7] % 40),
-      rssiMean: -55 - (seed[7] % 40),
+      aem: seed[5] & 0x3f,
+      durationMin: 2 * (seed[6] % 16),
+      sightings: 0,
+      rssiMax: rssiMean + 3 * (seed[6] >> 6),
+      rssiMean,
     });
   }
-  for (const h of heard) rows.push({ firstSeen: h.time, prefix: h.prefix, aem: 0, durationMin: 20, sightings: 5, rssiMax: -60, rssiMean: -62 });
+  for (const h of heard) rows.push({ firstSeen: h.time, prefix: h.prefix, aem: 0, durationMin: 20, sightings: 0, rssiMax: -60, rssiMean: -62 });
   return rows;
 }
 

@@ -5,7 +5,8 @@
  */
 import { createHmac } from "node:crypto";
 import { BLUEZONE_ID_BYTES, bluezoneChainAt, bluezoneId, DAY_SECONDS, utcDayNumber } from "../../firmware/bluezone";
-import { aemCrypt, deriveAemk, EN_INTERVAL_SECONDS, GAEN_KEY_BYTES, metadataTxPower, RPI_BYTES, rollingProximityIdentifier } from "../../firmware/gaen";
+import { txPowerFromAemBits } from "../../firmware/encounter";
+import { aemCrypt, deriveAemk, EN_INTERVAL_SECONDS, GAEN_KEY_BYTES, RPI_BYTES, rollingProximityIdentifier } from "../../firmware/gaen";
 import { aes128EcbBlocks, nodeAes128, nodeSha256 } from "./host-crypto";
 import { DiagnosisKey } from "./store";
 
@@ -102,9 +103,10 @@ export function diagnosisIds(key: DiagnosisKey): DerivedIds {
 }
 
 /**
- * The TX power (dBm) a GAEN sender reported in the AEM heard with RPI `rpi`: byte 1 of the metadata, got
- * back by XOR with the AES-128-CTR keystream under the AEMK of `tek` (firmware aemCrypt).
+ * The TX power (dBm) a GAEN sender reported in the AEM heard with RPI `rpi`, from the bits of AEM byte 1
+ * an encounter record keeps: XOR with byte 1 of the AES-128-CTR keystream under the AEMK of `tek`
+ * (firmware aemCrypt), read as firmware txPowerFromAemBits reads them.
  */
-export function gaenTxPower(tek: Uint8Array, rpi: Uint8Array, aemByte1: number): number {
-  return metadataTxPower(aemCrypt(nodeAes128, deriveAemk(nodeSha256, tek), rpi, new Uint8Array([0, aemByte1])));
+export function gaenTxPower(tek: Uint8Array, rpi: Uint8Array, recordedAemBits: number): number {
+  return txPowerFromAemBits(aemCrypt(nodeAes128, deriveAemk(nodeSha256, tek), rpi, new Uint8Array([0, recordedAemBits]))[1]);
 }

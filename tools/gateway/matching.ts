@@ -10,9 +10,10 @@
  */
 import { DAY_SECONDS } from "../../firmware/bluezone";
 import { DEFAULT_CONFIG } from "../../firmware/config";
+import { QUARTER_SECONDS } from "../../firmware/encounter";
 import { diagnosisIds, DerivedIds, gaenTxPower, idPrefix } from "./diagnosis-ids";
 import { CWA_FIRST_RULE, exposureWindows, RiskRule, ScoredRecord, scoreWindow, utcDay } from "./risk-rule";
-import { DiagnosisKey, EncounterIndex, Exposure, GatewayStore, ResidentToCall, StoredDiagnosisKey, unixNow } from "./store";
+import { DiagnosisKey, EncounterIndex, Exposure, GatewayStore, INDEX_TIME_STEP_SECONDS, ResidentToCall, StoredDiagnosisKey, unixNow } from "./store";
 
 /** Clock skew allowed between a tag and the ID's sender: 2 slots (20 minutes) either side of the ID's time. */
 export const CLOCK_SKEW_SECONDS = 20 * 60;
@@ -57,13 +58,17 @@ export interface MatchReport {
   residentsToCall: ResidentToCall[];
 }
 
-/** An encounter that shares prefix and time window with a derived ID. */
+/** An encounter that shares prefix and (to the minute) time window with a derived ID. */
 interface Candidate {
   key: StoredDiagnosisKey;
   /** The full ID, to decrypt a GAEN AEM. */
   id: Uint8Array;
   prefix: number;
-  firstSeen: number;
+  /** The encounter's first sighting as the index gives it: to the minute, rounded down. */
+  minute: number;
+  /** Where the encounter's record time must lie: [from, until). */
+  from: number;
+  until: number;
 }
 
 /** The encounter index with a lookup table: rows of prefixes whose top `bits` bits are b lie in [starts[b], starts[b + 1]). */
@@ -98,7 +103,11 @@ function keyAirEnd(key: DiagnosisKey): number {
   return key.profile === "gaen" ? key.endTime : key.endTime + DAY_SECONDS / key.idsPerDay;
 }
 
-/** Adds to `out` the encounters that share an ID's prefix and were first seen within its time ± skew. */
+/**
+ * Adds to `out` the encounters that share an ID's prefix and were first seen while it was on air, ±
+ * the clock skew. A record keeps its first sighting as the quarter hour it fell in, so a record time
+ * matches when that quarter hour overlaps the ID's time ± skew.
+ */
 function findCandidates(table: PrefixTable, key: StoredDiagnosisKey, ids: DerivedIds, out: Candidate[]): void {
   const { prefixes, firstSeen } = table.index;
   for (let i = 0; i < ids.count; i++) {
@@ -109,10 +118,11 @@ function findCandidates(table: PrefixTable, key: StoredDiagnosisKey, ids: Derive
     const bucket = prefix >>> table.shift;
     for (let row = table.starts[bucket]; row < table.starts[bucket + 1]; row++) {
       if (prefixes[row] !== prefix) continue;
-      const from = ids.startTime + i * ids.idSeconds - CLOCK_SKEW_SECONDS;
-      const until = from + ids.idSeconds + 2 * CLOCK_SKEW_SECONDS;
-      if (firstSeen[row] >= from && firstSeen[row] < until) {
-        out.push({ key, id: ids.bytes.slice(offset, offset + ids.idBytes), prefix, firstSeen: firstSeen[row] });
+      const from = ids.startTime + i * ids.idSeconds - CLOCK_SKEW_SECONDS - QUARTER_SECONDS;
+      const until = ids.startTime + (i + 1) * ids.idSeconds + CLOCK_SKEW_SECONDS;
+      const minute = firstSeen[row];
+      if (minute + INDEX_TIME_STEP_SECONDS > from && minute < until) {
+        out.push({ key, id: ids.bytes.slice(offset, offset + ids.idBytes), prefix, minute, from, until });
       }
     }
   }
@@ -134,7 +144,7 @@ export function matchExposures(store: GatewayStore, options: MatchOptions): Matc
     let from = Infinity;
     let until = -Infinity;
     for (const k of keys) {
-      from = Math.min(from, k.startTime - CLOCK_SKEW_SECONDS);
+      from = Math.min(from, k.startTime - CLOCK_SKEW_SECONDS - QUARTER_SECONDS);
       until = Math.max(until, keyAirEnd(k) + CLOCK_SKEW_SECONDS);
     }
     const table = prefixTable(store.encounterIndex(from, until));
@@ -151,7 +161,8 @@ export function matchExposures(store: GatewayStore, options: MatchOptions): Matc
   const groups = new Map<string, { tag: number; key: number; records: ScoredRecord[] }>();
   const seen = new Set<string>();
   for (const c of candidates) {
-    for (const e of store.encountersAt(c.prefix, c.firstSeen)) {
+    for (const e of store.encountersAt(c.prefix, c.minute, c.minute + INDEX_TIME_STEP_SECONDS - 1)) {
+      if (e.firstSeen <= c.from || e.firstSeen >= c.until) continue;
       const name = `${e.tag}/${c.key.id}`;
       if (seen.has(`${name}/${e.id}`)) continue;
       seen.add(`${name}/${e.id}`);

@@ -49,11 +49,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE encounters (
     id INTEGER PRIMARY KEY,
     tag INTEGER NOT NULL REFERENCES tags(id),
-    first_seen INTEGER NOT NULL CHECK (first_seen % 600 = 0), -- Unix s: start of the 10-minute slot of the first sighting
+    first_seen INTEGER NOT NULL,   -- Unix s of the first sighting, at the record's resolution (a quarter hour)
     prefix INTEGER NOT NULL,       -- first 4 bytes of the heard ID, big-endian, unsigned
-    aem INTEGER NOT NULL,          -- byte 1 of the GAEN AEM as heard (encrypted TX power); 0 for Bluezone
-    duration_min INTEGER NOT NULL,
-    sightings INTEGER NOT NULL,    -- sightings class as the tag records it
+    aem INTEGER NOT NULL,          -- GAEN AEM byte 1 as heard (still encrypted; the record keeps 6 bits); 0 for Bluezone
+    duration_min REAL NOT NULL,    -- first to last sighting
+    sightings INTEGER NOT NULL,    -- sightings class, where the record keeps one (else 0)
     rssi_max INTEGER NOT NULL,     -- dBm
     rssi_mean INTEGER NOT NULL,    -- dBm
     sync INTEGER REFERENCES syncs(id),

@@ -17,10 +17,10 @@ import { loadMasterKey, seal, unseal } from "./sealing";
 export const DATABASE_FILE = "gateway.db";
 /** Folder name under the per-user data folder. */
 const APP_FOLDER = "zonetag";
-/** Encounter times have the resolution of the tag's log: 10-minute slots. */
-export const ENCOUNTER_SLOT_SECONDS = 600;
-/** Slots an encounter index scan can span when packed beside a 32-bit prefix (2^21: 39 years). */
-const PACKED_SLOT_RANGE = 2 ** 21;
+/** An encounter index scan reports times to the minute... */
+export const INDEX_TIME_STEP_SECONDS = 60;
+/** ...packed beside the 32-bit prefix in one number below 2^53: 2^21 minutes (4 years) from the scan's start. */
+const PACKED_TIME_RANGE = 2 ** 21;
 
 /** Whether a tag should show (or shows) the exposure alert. */
 export type AlertState = "none" | "exposed";
@@ -103,16 +103,17 @@ export interface TagStatus {
   lastSync: SyncSummary | null;
 }
 
-/** One encounter record as stored: the tag's record with its time made absolute. */
+/** One encounter record as stored: the tag's record (firmware/encounter.ts) with its time made absolute. */
 export interface EncounterRow {
-  /** Unix seconds: start of the 10-minute slot of the first sighting. */
+  /** Unix seconds of the first sighting, at the record's resolution (the UTC quarter hour it fell in). */
   firstSeen: number;
   /** First 4 bytes of the heard ID, big-endian, unsigned. */
   prefix: number;
-  /** Byte 1 of the GAEN AEM as heard (still encrypted); 0 for Bluezone. */
+  /** GAEN: AEM byte 1 as heard, still encrypted (the record keeps its low 6 bits); Bluezone: 0. */
   aem: number;
+  /** First to last sighting, minutes. */
   durationMin: number;
-  /** Sightings class as the tag records it. */
+  /** Sightings class, where the record keeps one (else 0). */
   sightings: number;
   rssiMax: number;
   rssiMean: number;
@@ -140,7 +141,7 @@ export interface BatchResult {
   duplicates: number;
 }
 
-/** The prefix index of stored encounters as parallel arrays, in (prefix, first seen) order. */
+/** The prefix index of stored encounters as parallel arrays, in (prefix, first seen) order; times to the minute. */
 export interface EncounterIndex {
   prefixes: Uint32Array;
   firstSeen: Float64Array;
@@ -540,32 +541,35 @@ export class GatewayStore {
   }
 
   /**
-   * Prefix and first-seen time of every encounter first seen in [from, until], in (prefix, time) order,
-   * read from the prefix index alone (it covers both columns). Each row comes back as one number,
-   * prefix × 2^21 + slots since `from` (exact below 2^53), which roughly halves the cost of the scan.
+   * Prefix and first-seen time (to the minute, rounded down) of every encounter first seen in
+   * [from, until], in (prefix, time) order, read from the prefix index alone (it covers both columns).
+   * Each row comes back from SQLite as one number, prefix × 2^21 + minutes since `from`, which roughly
+   * halves the cost of the scan.
    */
   encounterIndex(from: number, until: number): EncounterIndex {
-    const base = Math.floor(from / ENCOUNTER_SLOT_SECONDS) * ENCOUNTER_SLOT_SECONDS;
+    if (until - from >= PACKED_TIME_RANGE * INDEX_TIME_STEP_SECONDS) throw new Error("an encounter index scan spans less than 4 years");
     const packed = this.db
       .prepare(
-        `SELECT prefix * ${PACKED_SLOT_RANGE} + (first_seen - ?) / ${ENCOUNTER_SLOT_SECONDS}
-         FROM encounters INDEXED BY encounters_prefix_time WHERE first_seen BETWEEN ? AND ?`,
+        `SELECT prefix * ${PACKED_TIME_RANGE} + (first_seen - ?1) / ${INDEX_TIME_STEP_SECONDS}
+         FROM encounters INDEXED BY encounters_prefix_time WHERE first_seen BETWEEN ?1 AND ?2`,
       )
       .pluck(true)
-      .all(base, from, until) as number[];
+      .all(from, until) as number[];
     const prefixes = new Uint32Array(packed.length);
     const firstSeen = new Float64Array(packed.length);
     for (let i = 0; i < packed.length; i++) {
-      const prefix = Math.floor(packed[i] / PACKED_SLOT_RANGE);
+      const prefix = Math.floor(packed[i] / PACKED_TIME_RANGE);
       prefixes[i] = prefix;
-      firstSeen[i] = base + (packed[i] - prefix * PACKED_SLOT_RANGE) * ENCOUNTER_SLOT_SECONDS;
+      firstSeen[i] = from + (packed[i] - prefix * PACKED_TIME_RANGE) * INDEX_TIME_STEP_SECONDS;
     }
     return { prefixes, firstSeen };
   }
 
-  /** The encounters (of any tag) with this ID prefix first seen at `firstSeen`. */
-  encountersAt(prefix: number, firstSeen: number): StoredEncounter[] {
-    return (this.db.prepare("SELECT * FROM encounters WHERE prefix = ? AND first_seen = ?").all(prefix, firstSeen) as Row[]).map(encounterFromRow);
+  /** The encounters (of any tag) with this ID prefix first seen in [from, until]. */
+  encountersAt(prefix: number, from: number, until: number): StoredEncounter[] {
+    return (this.db.prepare("SELECT * FROM encounters WHERE prefix = ? AND first_seen BETWEEN ? AND ?").all(prefix, from, until) as Row[]).map(
+      encounterFromRow,
+    );
   }
 
   // ---- diagnosis keys --------------------------------------------------------------------------------
