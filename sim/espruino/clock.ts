@@ -28,7 +28,12 @@ export class TagClock {
   /** Seconds since 1970 as the tag reads them (`getTime()`); counts as a read. */
   getTime(): number {
     this.touch();
-    return this.tagMsAt(this.scheduler.now()) / 1000;
+    return this.secondsAt(this.scheduler.now());
+  }
+
+  /** The tag's seconds at a world time (not a read: no effect on a later soft reset). */
+  secondsAt(world: number): number {
+    return this.tagMsAt(world) / 1000;
   }
 
   /** `setTime(seconds)`. */

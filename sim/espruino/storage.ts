@@ -86,6 +86,8 @@ export class FlashStorage {
   realm: Realm = HOST_REALM;
   /** Receives the lines Espruino prints while compacting or recovering ("Compacting...", "Storage is corrupt."). */
   log: (line: string) => void = () => {};
+  /** Called when an armed power cut strikes (the tag loses power at that moment). */
+  onPowerCut: () => void = () => {};
 
   private readonly flash: Uint8Array;
   private entries: FileEntry[] = [];
@@ -282,6 +284,7 @@ export class FlashStorage {
       this.frozen = true;
       this.budget = null;
       this.scan(); // the index follows what landed; recovery waits for the next boot
+      this.onPowerCut();
       throw new PowerCutError();
     }
   }
