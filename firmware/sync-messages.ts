@@ -204,12 +204,12 @@ export interface TagInfo {
 var INFO_ALERT = 1;
 var INFO_STORAGE_FAULT = 2;
 var INFO_CLOCK = 4;
-/** Bytes of a clock record: set at LE32 ‖ offset ms int32 ‖ drift ppm int32. */
+/** Bytes of a clock record: set at (whole unix s) LE32 ‖ offset ms int32 ‖ drift ppm int32. */
 var CLOCK_RECORD_BYTES = 12;
 
 /** Writes a clock record at `at`; returns the offset after it. */
 function writeClockRecord(bytes: Uint8Array, at: number, clock: ClockRecord): number {
-  at = writeNumber(bytes, at, saturate(clock.setAt, 4), 4);
+  at = writeNumber(bytes, at, saturate(Math.floor(clock.setAt), 4), 4);
   at = writeNumber(bytes, at, int32Bits(clock.offsetS * 1000), 4);
   return writeNumber(bytes, at, int32Bits(clock.driftPpm), 4);
 }
