@@ -10,6 +10,8 @@ import { parseAdvert } from "./advert";
 import { utcDayNumber } from "./bluezone";
 import { ClockRecord, clockIsSet } from "./clock";
 import { DEFAULT_CONFIG, TagConfig } from "./config";
+import { EncounterAggregator } from "./encounter";
+import { EncounterLog } from "./encounter-log";
 import { ExposureKeys, emptyKeys, keysForDay } from "./exposure-keys";
 import { TagStatus, buttonPattern, heartbeatPattern } from "./feedback";
 import { aes128, randomBytes, sha256 } from "./platform/crypto";
@@ -39,6 +41,10 @@ var keys: ExposureKeys = Storage.readJSON(KEYS_FILE, true) || emptyKeys();
 var rotationCache = newRotationCache();
 var rotationTimer: number | undefined;
 var scanTimer: number | undefined;
+var log = new EncounterLog(Storage as any);
+var encounters = new EncounterAggregator(function (e) {
+  if (!log.append(e).ok) storageFault = true;
+});
 var emptyScans = 0;
 var heardThisScan = 0;
 var storageFault = false;
@@ -67,6 +73,7 @@ function rotate(): void {
   rotationTimer = undefined;
   var now = getTime();
   if (!clockIsSet(now)) return silence();
+  log.expire(now);
   var next = keysForDay(keys, utcDayNumber(now), randomBytes, sha256);
   if (next.changed) {
     keys = next.keys;
@@ -81,6 +88,7 @@ function onDevice(device: BluetoothScanDevice): void {
   var received = parseAdvert(new Uint8Array(device.data));
   if (!received) return;
   heardThisScan++;
+  encounters.sighting(device.id, received.id, received.profile, received.aem ? received.aem[1] : 0, device.rssi, getTime());
 }
 
 /** Starts one scan; it ends itself after the configured window. */
@@ -95,6 +103,7 @@ function scan(): void {
 /** Ends a scan and plans the next: sooner while others are around, later after several empty scans. */
 function endScan(): void {
   stopScan();
+  encounters.flush(getTime());
   emptyScans = heardThisScan ? 0 : emptyScans + 1;
   var config = state.config;
   var periodS = emptyScans >= config.idleAfterEmptyScans ? config.idleScanPeriodS : config.scanPeriodS;
