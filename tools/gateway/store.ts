@@ -6,7 +6,7 @@
  * acknowledges to the tag, so a broken sync resumes without losing or doubling a record.
  */
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { ExposureKeys } from "../../firmware/exposure-keys";
@@ -349,7 +349,10 @@ export class GatewayStore {
   static open(dir: string): GatewayStore {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const masterKey = loadMasterKey(dir);
-    const db = new Database(join(dir, DATABASE_FILE));
+    const path = join(dir, DATABASE_FILE);
+    // The registry is personal data: the file (and so SQLite's -wal and -shm beside it) is the owner's only.
+    if (!existsSync(path)) writeFileSync(path, "", { mode: 0o600 });
+    const db = new Database(path);
     try {
       db.pragma("journal_mode = WAL");
       db.pragma("foreign_keys = ON");
@@ -430,6 +433,16 @@ export class GatewayStore {
       const who = tag.residentId === null ? "no resident" : `resident ${tag.residentId}`;
       this.audit(actor, "register-tag", `tag ${tag.tagId} (${tag.board}) for ${who}`, at);
       return id;
+    });
+  }
+
+  /** Gives a registered tag to a resident (a tag is worn by one resident at a time). */
+  assignTag(tagId: string, residentId: number, actor: string, at: number = unixNow()): void {
+    this.transaction(() => {
+      const tag = this.requireTag(tagId);
+      if (!this.resident(residentId)) throw new Error(`no resident ${residentId}`);
+      this.db.prepare("UPDATE tags SET resident = ? WHERE id = ?").run(residentId, tag);
+      this.audit(actor, "assign-tag", `tag ${tagId} to resident ${residentId}`, at);
     });
   }
 
