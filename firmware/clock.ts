@@ -4,8 +4,8 @@
  * a gateway sets it: IDs derived from a wrong time would never match.
  */
 
-/** 2024-01-01T00:00:00Z: any earlier reading means the RTC restarted and the time is unknown. */
-export var EARLIEST_VALID_TIME = 1704067200;
+/** 2020-01-01T00:00:00Z, before any exposure notification existed: an earlier reading means the RTC restarted. */
+export var EARLIEST_VALID_TIME = 1577836800;
 
 /** Whether `nowSeconds` (getTime()) can be a real time. */
 export function clockIsSet(nowSeconds: number): boolean {

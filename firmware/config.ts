@@ -11,8 +11,13 @@ export interface TagConfig {
   gaen: boolean;
   /** Broadcast and record Bluezone IDs. */
   bluezone: boolean;
-  /** Radio TX power in dBm, set on the radio and reported in the GAEN AEM. */
+  /** Radio TX power in dBm, as set on the radio. */
   txPower: number;
+  /**
+   * Radiated power minus set power, dB (antenna and band losses or gains, measured per tag model): the
+   * GAEN AEM carries the calibrated radiated power, txPower + txCalibrationDb, as phones do.
+   */
+  txCalibrationDb: number;
   /** Advertising interval in ms; GAEN asks for 200–270 ms. */
   advertIntervalMs: number;
   /** Time between scans while others are around, s. */
@@ -30,6 +35,7 @@ export var DEFAULT_CONFIG: TagConfig = {
   gaen: true,
   bluezone: true,
   txPower: 0,
+  txCalibrationDb: 0,
   advertIntervalMs: 270,
   scanPeriodS: 240,
   scanWindowMs: 350,
@@ -40,6 +46,7 @@ export var DEFAULT_CONFIG: TagConfig = {
 /** Allowed range of each numeric setting: [min, max]. */
 var LIMITS: { [name: string]: number[] } = {
   txPower: [-20, 4],
+  txCalibrationDb: [-20, 10],
   advertIntervalMs: [200, 270],
   scanPeriodS: [60, 300],
   scanWindowMs: [100, 5000],

@@ -58,7 +58,7 @@ export function broadcastAt(now: number, config: TagConfig, keys: ExposureKeys, 
   var adverts: Uint8Array[] = [];
   if (cache.rpik && cache.aemk) {
     var rpi = rollingProximityIdentifier(crypto.aes, cache.rpik, enIntervalNumber(now));
-    adverts.push(gaenAdvert(rpi, aemCrypt(crypto.aes, cache.aemk, rpi, bluetoothMetadata(config.txPower))));
+    adverts.push(gaenAdvert(rpi, aemCrypt(crypto.aes, cache.aemk, rpi, bluetoothMetadata(config.txPower + config.txCalibrationDb))));
   }
   if (cache.chain) {
     var chain = bluezoneChainSeek(crypto.sha256, cache.chain, day, bluezoneIdIndex(now));
