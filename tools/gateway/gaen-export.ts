@@ -24,7 +24,8 @@ export const REPORT_TYPE_REVOKED = 5;
 /** days_since_onset_of_symptoms lies in -14..14. */
 const MAX_DAYS_SINCE_ONSET = 14;
 
-const schema = protobuf.loadSync(join(__dirname, "export.proto"));
+// keepCase: fields keep export.proto's names (key_data, rolling_period, ...).
+const schema = new protobuf.Root().loadSync(join(__dirname, "export.proto"), { keepCase: true });
 const ExportMessage = schema.lookupType("TemporaryExposureKeyExport");
 const SignatureListMessage = schema.lookupType("TEKSignatureList");
 /** Decoded messages as plain objects: 64-bit numbers as numbers, enums as numbers, absent fields absent. */

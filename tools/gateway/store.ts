@@ -499,8 +499,8 @@ export class GatewayStore {
       const sync = this.db.prepare("SELECT tag FROM syncs WHERE id = ?").get(syncId) as Row | undefined;
       if (!sync) throw new Error(`no sync session ${syncId}`);
       const insert = this.db.prepare(
-        `INSERT OR IGNORE INTO encounters (tag, first_seen, prefix, aem, duration_min, sightings, rssi_max, rssi_mean, sync)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO encounters (tag, first_seen, prefix, aem, duration_min, sightings, rssi_max, rssi_mean, sync)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, // only a record already stored is skipped
       );
       let inserted = 0;
       for (const r of batch.records) {
@@ -563,11 +563,11 @@ export class GatewayStore {
     if (until - from >= PACKED_TIME_RANGE * INDEX_TIME_STEP_SECONDS) throw new Error("an encounter index scan spans less than 4 years");
     const packed = this.db
       .prepare(
-        `SELECT prefix * ${PACKED_TIME_RANGE} + (first_seen - ?1) / ${INDEX_TIME_STEP_SECONDS}
-         FROM encounters INDEXED BY encounters_prefix_time WHERE first_seen BETWEEN ?1 AND ?2`,
+        `SELECT prefix * ${PACKED_TIME_RANGE} + CAST((first_seen - ?) / ${INDEX_TIME_STEP_SECONDS} AS INTEGER)
+         FROM encounters INDEXED BY encounters_prefix_time WHERE first_seen BETWEEN ? AND ?`,
       )
       .pluck(true)
-      .all(from, until) as number[];
+      .all(from, from, until) as number[];
     const prefixes = new Uint32Array(packed.length);
     const firstSeen = new Float64Array(packed.length);
     for (let i = 0; i < packed.length; i++) {
@@ -596,8 +596,8 @@ export class GatewayStore {
           .run(file.source, file.format, file.signature, file.region, at).lastInsertRowid,
       );
       const insert = this.db.prepare(
-        `INSERT OR IGNORE INTO diagnosis_keys (import, profile, key, start_time, end_time, ids_per_day, report_type)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO diagnosis_keys (import, profile, key, start_time, end_time, ids_per_day, report_type)
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       );
       let added = 0;
       for (const k of file.keys) added += insert.run(importId, k.profile, blob(k.key), k.startTime, k.endTime, k.idsPerDay, k.reportType).changes;
@@ -776,7 +776,8 @@ export class GatewayStore {
   recordPublication(residentId: number, reads: KeysRead[], keys: { tag: number; key: PublishedKey }[], detail: string, actor: string, at: number = unixNow()): void {
     this.transaction(() => {
       const insert = this.db.prepare(
-        `INSERT OR IGNORE INTO published_keys (resident, tag, profile, key, start_time, end_time, published_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO published_keys (resident, tag, profile, key, start_time, end_time, published_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
       );
       for (const k of keys) insert.run(residentId, k.tag, k.key.profile, blob(k.key.key), k.key.startTime, k.key.endTime, at);
       const done = this.db.prepare("UPDATE tag_key_reads SET published_at = ? WHERE id = ?");
