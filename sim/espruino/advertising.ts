@@ -124,7 +124,7 @@ export function buildAdvertisingData(data: Record<string, unknown> | undefined, 
   return error ? { ok: false, error } : { ok: true, bytes: Uint8Array.from(out) };
 }
 
-/** What a scanner extracts from advertising data (the fields of Espruino's BluetoothDevice). */
+/** What a scanner extracts from advertising data (the fields of Espruino's BluetoothDevice); byte fields are views into the data. */
 export interface ParsedAdvertisingData {
   services: UuidText[];
   /** Service data in order of appearance, keyed by UUID text. */
@@ -160,15 +160,15 @@ export function parseAdvertisingData(data: Uint8Array): ParsedAdvertisingData {
         if (payload.length >= 16) parsed.services.push(uuid128Text(payload.subarray(0, 16)));
         break;
       case AD_SERVICE_DATA_16:
-        if (payload.length >= 2) setServiceData(parsed, (payload[0]! | (payload[1]! << 8)).toString(16).padStart(4, "0"), payload.slice(2));
+        if (payload.length >= 2) setServiceData(parsed, (payload[0]! | (payload[1]! << 8)).toString(16).padStart(4, "0"), payload.subarray(2));
         break;
       case AD_SERVICE_DATA_128:
-        if (payload.length >= 16) setServiceData(parsed, uuid128Text(payload.subarray(0, 16)), payload.slice(16));
+        if (payload.length >= 16) setServiceData(parsed, uuid128Text(payload.subarray(0, 16)), payload.subarray(16));
         break;
       case AD_MANUFACTURER:
         if (payload.length >= 2) {
           parsed.manufacturer = payload[0]! | (payload[1]! << 8);
-          parsed.manufacturerData = payload.slice(2);
+          parsed.manufacturerData = payload.subarray(2);
         }
         break;
     }

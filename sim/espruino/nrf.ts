@@ -32,7 +32,7 @@
  * lasts ADV_EVENT_MS. Scans listen during [s + k·interval, s + k·interval + window).
  */
 import { bytesToString, toBytes } from "./bytes";
-import { buildAdvertisingData, MAX_ADVERT_BYTES, parseAdvertisingData, parseUuid, type UuidText } from "./advertising";
+import { buildAdvertisingData, MAX_ADVERT_BYTES, type ParsedAdvertisingData, parseAdvertisingData, parseUuid, type UuidText } from "./advertising";
 import type { Battery } from "./battery";
 import type { BoardProfile } from "./boards";
 import { EventListeners } from "./events";
@@ -183,8 +183,14 @@ type ScanReceiver = { kind: "js"; callback: Function } | { kind: "collect" };
 
 interface ScanRequest {
   receiver: ScanReceiver;
+  /** The filters as given (kept for memory accounting). */
   filters: readonly Record<string, unknown>[] | null;
+  /** The filters compiled once: does a packet from an address pass? */
+  matches: DeviceMatcher | null;
 }
+
+/** A compiled scan filter list. */
+type DeviceMatcher = (parsed: ParsedAdvertisingData, address: string) => boolean;
 
 /** The tag's Bluetooth radio and its JavaScript `NRF` object. */
 export class NrfRadio {
@@ -356,7 +362,7 @@ export class NrfRadio {
       this.setScanRadio(null);
       return;
     }
-    this.scanRequest = { receiver, filters };
+    this.scanRequest = { receiver, filters, matches: filters ? compileFilters(filters) : null };
     if (!this.scanRadio) this.setScanRadio(scanParameters(options)); // already scanning: options are ignored
   }
 
@@ -589,8 +595,9 @@ export class NrfRadio {
   deliverAdvert(advert: ReceivedAdvert): boolean {
     const request = this.scanRequest;
     if (!request || !this.host.isResponsive() || !this.listeningAt(this.host.scheduler.now())) return false;
-    const device = this.deviceObject(advert);
-    if (request.filters && !matchesFilters(request.filters, device)) return false;
+    const parsed = parseAdvertisingData(advert.data);
+    if (request.matches && !request.matches(parsed, advert.address)) return false;
+    const device = this.deviceObject(advert, parsed);
     if (request.receiver.kind === "collect") {
       this.collect(device);
       return true;
@@ -599,9 +606,8 @@ export class NrfRadio {
     return true;
   }
 
-  private deviceObject(advert: ReceivedAdvert): Record<string, unknown> {
+  private deviceObject(advert: ReceivedAdvert, parsed: ParsedAdvertisingData): Record<string, unknown> {
     const realm = this.host.realm;
-    const parsed = parseAdvertisingData(advert.data);
     const device = new realm.Object() as Record<string, unknown>;
     device.id = advert.address;
     device.rssi = advert.rssi;
@@ -822,26 +828,23 @@ function scanParameters(options: unknown): { intervalMs: number; windowMs: numbe
   return { intervalMs: interval * UNIT_MS, windowMs: window * UNIT_MS, active };
 }
 
-/** jswrap_ble_filter_device: any filter whose every condition holds. */
-function matchesFilters(filters: readonly Record<string, unknown>[], device: Record<string, unknown>): boolean {
-  return filters.some((filter) => {
-    if (typeof filter !== "object" || filter === null) return true;
-    if (filter.services !== undefined) {
-      const have = (device.services as string[] | undefined) ?? [];
-      for (const wanted of filter.services as unknown[]) if (!have.includes(parseUuid(wanted) ?? "")) return false;
-    }
-    if (filter.name !== undefined && filter.name !== device.name) return false;
-    if (filter.namePrefix !== undefined && !(typeof device.name === "string" && device.name.startsWith(String(filter.namePrefix)))) return false;
-    if (filter.id !== undefined && filter.id !== device.id) return false;
-    if (typeof filter.serviceData === "object" && filter.serviceData !== null) {
-      const data = device.serviceData as Record<string, unknown> | undefined;
-      for (const key of Object.keys(filter.serviceData)) if (!data || !((parseUuid(key) ?? key) in data)) return false;
-    }
-    if (typeof filter.manufacturerData === "object" && filter.manufacturerData !== null) {
-      for (const key of Object.keys(filter.manufacturerData)) if (Number(key) !== device.manufacturer) return false;
-    }
-    return true;
+/** jswrap_ble_filter_device, compiled: a packet passes if any filter's every condition holds. */
+function compileFilters(filters: readonly Record<string, unknown>[]): DeviceMatcher {
+  const tests = filters.map((filter): DeviceMatcher => {
+    if (typeof filter !== "object" || filter === null) return () => true;
+    const services = Array.isArray(filter.services) ? filter.services.map((uuid) => parseUuid(uuid) ?? "") : [];
+    const serviceData = typeof filter.serviceData === "object" && filter.serviceData !== null ? Object.keys(filter.serviceData).map((key) => parseUuid(key) ?? key) : [];
+    const manufacturers = typeof filter.manufacturerData === "object" && filter.manufacturerData !== null ? Object.keys(filter.manufacturerData).map(Number) : [];
+    const { name, namePrefix, id } = filter;
+    return (parsed, address) =>
+      services.every((uuid) => parsed.services.includes(uuid)) &&
+      (name === undefined || name === parsed.name) &&
+      (namePrefix === undefined || (parsed.name !== undefined && parsed.name.startsWith(String(namePrefix)))) &&
+      (id === undefined || id === address) &&
+      serviceData.every((uuid) => parsed.serviceData.some(([key]) => key === uuid)) &&
+      manufacturers.every((company) => company === parsed.manufacturer);
   });
+  return (parsed, address) => tests.some((test) => test(parsed, address));
 }
 
 /** The characteristic table from setServices' data. */

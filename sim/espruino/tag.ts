@@ -20,7 +20,7 @@ import { cryptoModule } from "./crypto";
 import { EventListeners } from "./events";
 import { formatPrint, formatResult, formatUncaught } from "./format";
 import { JsVarEstimator } from "./memory";
-import { type ConsoleRouting, NrfRadio } from "./nrf";
+import { type ConnectResult, type ConsoleRouting, NrfRadio } from "./nrf";
 import { PinBank } from "./pins";
 import { CALLBACK_CPU_MS, CPU_UA, POWER_COMPONENTS, PowerMeter } from "./power";
 import { Random, type Seed } from "./random";
@@ -245,9 +245,17 @@ export class HostTag {
     this.clock.touch();
     try {
       return vm.runInContext(code, this.context);
+    } catch (error) {
+      if (error instanceof RebootSignal) return undefined; // E.reboot(): the reset is scheduled
+      throw error;
     } finally {
       this.afterCallback();
     }
+  }
+
+  /** A central (the gateway) connects over GATT; see NrfRadio.connect. */
+  connect(options: { mtu?: number; address?: string } = {}): ConnectResult {
+    return this.radio.connect(options);
   }
 
   /** JsVars the program holds (process.memory()). */

@@ -25,7 +25,7 @@ describe("NRF advertising", () => {
   it("advertises Espruino's default packet every 375 ms (+ advDelay) from boot", () => {
     const { tag } = tagWith("// nothing");
     const events = tag.radio.advertisingEvents(0, 60_000);
-    const name = `Puck.js ${tag.evaluate("NRF.getAddress()").toString().replace(/:/g, "").slice(8)}`;
+    const name = `Puck.js ${String(tag.evaluate("NRF.getAddress()")).replace(/:/g, "").slice(8)}`;
     expect(hex(events[0]!.bytes)).to.equal("020106" + "03ff9005" + "0d09" + Buffer.from(name).toString("hex"));
     expect(events[0]!.connectable).to.equal(true);
     expect(events.length).to.be.within(157, 159); // 60 s / 380 ms mean period
