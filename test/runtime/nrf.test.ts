@@ -48,6 +48,15 @@ describe("NRF advertising", () => {
     expect(() => tag.evaluate("NRF.setAdvertising(new Uint8Array(32))")).to.throw("ERR 0x9 (INVALID_LENGTH)");
   });
 
+  it("builds object-form packets like Espruino: service data, UUID lists, manufacturer data, then the name", () => {
+    const { tag } = tagWith("// nothing");
+    const packet = (expr: string): string => hex(new Uint8Array(tag.evaluate(expr) as ArrayBuffer));
+    expect(packet(`NRF.getAdvertisingData({ 0x180F: [95], "fd6f": undefined }, { showName: false })`)).to.equal("020106" + "04160f185f" + "03036ffd");
+    expect(packet(`NRF.getAdvertisingData({}, { showName: false, manufacturer: 0x22B5, manufacturerData: [1, 2], discoverable: false })`)).to.equal("020105" + "05ffb5220102");
+    expect(packet(`NRF.getAdvertisingData({}, { name: "ZoneTag-with-a-very-long-name-that-does-not-fit" })`)).to.equal("020106" + "1b08" + Buffer.from("ZoneTag-with-a-very-long-n").toString("hex")); // cut to 31 bytes, "short name"
+    expect(() => tag.evaluate(`NRF.getAdvertisingData({ 0x180F: new Uint8Array(28) })`)).to.throw("Advertising data too long when adding Service");
+  });
+
   it("setAddress restarts the stack: advertising comes back under the new address, the scan with default parameters", () => {
     const { tag, scheduler } = tagWith(`
       NRF.setTxPower(4);

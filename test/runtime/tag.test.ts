@@ -52,6 +52,14 @@ describe("HostTag timers on the virtual clock", () => {
     expect(lines(tag)).to.deep.equal(["1 2", "2", "1", "clearTimeout(undefined) not allowed. Use clearTimeout() instead", "fired"]);
   });
 
+  it("clamps intervals below 0.1 ms (or missing) to 0.1 ms and refuses more than 100 years", () => {
+    const { tag, scheduler } = tagWith(`setTimeout(function () { print("soon", getTime() * 1000); });`);
+    scheduler.advance(1);
+    expect(tag.outputText()).to.equal("soon 0.1");
+    expect(() => tag.evaluate("setTimeout(function () {}, 4e13)")).to.throw("Interval is too long (>100 years)");
+    expect(() => tag.evaluate("setTimeout(42, 10)")).to.throw("Function or String not supplied!");
+  });
+
   it("follows the tag's drifting crystal", () => {
     const { tag, scheduler } = tagWith(`setTimeout(function () { print("done"); }, 1000000);`, { driftPpm: 100 });
     scheduler.runUntil(999_899);
