@@ -203,43 +203,53 @@ export interface TagInfo {
 
 var INFO_ALERT = 1;
 var INFO_STORAGE_FAULT = 2;
-var INFO_CLOCK = 4;
-/** Bytes of a clock record: set at (whole unix s) LE32 ‖ offset ms int32 ‖ drift ppm int32. */
-var CLOCK_RECORD_BYTES = 12;
-
-/** Writes a clock record at `at`; returns the offset after it. */
-function writeClockRecord(bytes: Uint8Array, at: number, clock: ClockRecord): number {
-  at = writeNumber(bytes, at, saturate(Math.floor(clock.setAt), 4), 4);
-  at = writeNumber(bytes, at, int32Bits(clock.offsetS * 1000), 4);
-  return writeNumber(bytes, at, int32Bits(clock.driftPpm), 4);
-}
-
-function readClockRecord(r: Reader): ClockRecord {
-  return { setAt: readNumber(r, 4), offsetS: signed32(readNumber(r, 4)) / 1000, driftPpm: signed32(readNumber(r, 4)) };
-}
-
+/** Sizes of a clock record's fields: set at (whole unix s, 0 = never) ‖ offset ms (int32) ‖ drift ppm (int32). */
+var CLOCK_FIELD_BYTES = [4, 4, 4];
 /**
- * INFO response body:
- *   firmware (length ‖ ASCII) ‖ board (length ‖ ASCII) ‖ battery % ‖ flags (1 alert, 2 storage fault,
- *   4 clock record follows) ‖ tag time LE32 ‖ [clock record] ‖ storage fill ‰ LE16 ‖ log records LE16 ‖
- *   unacknowledged LE16 ‖ dropped LE16 ‖ next cursor LE32 ‖ acknowledged cursor LE32 ‖ scan period s LE16
+ * Sizes of INFO's fields after the two names: battery % ‖ flags (1 alert, 2 storage fault) ‖ tag time ‖
+ * clock record ‖ storage fill ‰ ‖ log records ‖ unacknowledged ‖ dropped ‖ next cursor ‖ acknowledged
+ * cursor ‖ scan period s.
  */
+var INFO_FIELD_BYTES = [1, 1, 4].concat(CLOCK_FIELD_BYTES, [2, 2, 2, 2, 4, 4, 2]);
+
+/** Writes `values` little-endian in fields of `sizes` bytes (each clamped to its field); returns the offset after them. */
+function writeFields(bytes: Uint8Array, at: number, values: number[], sizes: number[]): number {
+  for (var i = 0; i < sizes.length; i++) at = writeNumber(bytes, at, saturate(values[i], sizes[i]), sizes[i]);
+  return at;
+}
+
+/** Reads fields of `sizes` bytes. */
+function readFields(r: Reader, sizes: number[]): number[] {
+  var values: number[] = [];
+  for (var i = 0; i < sizes.length; i++) values.push(readNumber(r, sizes[i]));
+  return values;
+}
+
+/** A clock record's field values (all zero when never set). */
+function clockValues(clock: ClockRecord | null): number[] {
+  return clock ? [Math.floor(clock.setAt), int32Bits(clock.offsetS * 1000), int32Bits(clock.driftPpm)] : [0, 0, 0];
+}
+
+/** The clock record in field values `v` from `at`; null when never set. */
+function clockOf(v: number[], at: number): ClockRecord | null {
+  return v[at] ? { setAt: v[at], offsetS: signed32(v[at + 1]) / 1000, driftPpm: signed32(v[at + 2]) } : null;
+}
+
+/** INFO response body: firmware (length ‖ ASCII) ‖ board (length ‖ ASCII) ‖ the fields of INFO_FIELD_BYTES. */
 export function encodeInfo(info: TagInfo): Uint8Array {
-  var body = new Uint8Array(2 * (1 + MAX_NAME_CHARS) + 6 + CLOCK_RECORD_BYTES + 18);
-  var at = writeText(body, 0, info.firmware);
-  at = writeText(body, at, info.board);
-  body[at++] = saturate(info.batteryPercent, 1);
-  body[at++] = (info.alert ? INFO_ALERT : 0) | (info.storageFault ? INFO_STORAGE_FAULT : 0) | (info.clock ? INFO_CLOCK : 0);
-  at = writeNumber(body, at, saturate(info.time, 4), 4);
-  if (info.clock) at = writeClockRecord(body, at, info.clock);
-  at = writeNumber(body, at, saturate(info.storageFill * 1000, 2), 2);
-  at = writeNumber(body, at, saturate(info.logRecords, 2), 2);
-  at = writeNumber(body, at, saturate(info.logUnacknowledged, 2), 2);
-  at = writeNumber(body, at, saturate(info.logDropped, 2), 2);
-  at = writeNumber(body, at, info.logNextCursor, 4);
-  at = writeNumber(body, at, info.logAcknowledged, 4);
-  at = writeNumber(body, at, saturate(info.scanPeriodS, 2), 2);
-  return body.subarray(0, at);
+  var body = new Uint8Array(2 * (1 + MAX_NAME_CHARS) + 40);
+  var at = writeText(body, writeText(body, 0, info.firmware), info.board);
+  var flags = (info.alert ? INFO_ALERT : 0) | (info.storageFault ? INFO_STORAGE_FAULT : 0);
+  var values = [info.batteryPercent, flags, info.time].concat(clockValues(info.clock), [
+    info.storageFill * 1000,
+    info.logRecords,
+    info.logUnacknowledged,
+    info.logDropped,
+    info.logNextCursor,
+    info.logAcknowledged,
+    info.scanPeriodS,
+  ]);
+  return body.subarray(0, writeFields(body, at, values, INFO_FIELD_BYTES));
 }
 
 /** The INFO response in `body`, or null when malformed. */
@@ -247,25 +257,24 @@ export function decodeInfo(body: Uint8Array): TagInfo | null {
   var r: Reader = { bytes: body, at: 0 };
   var firmware = readText(r);
   var board = readText(r);
-  var battery = readNumber(r, 1);
-  var flags = readNumber(r, 1);
-  var info: TagInfo = {
+  var v = readFields(r, INFO_FIELD_BYTES);
+  if (r.at !== body.length) return null;
+  return {
     firmware: firmware,
     board: board,
-    batteryPercent: battery,
-    alert: (flags & INFO_ALERT) !== 0,
-    storageFault: (flags & INFO_STORAGE_FAULT) !== 0,
-    time: readNumber(r, 4),
-    clock: flags & INFO_CLOCK ? readClockRecord(r) : null,
-    storageFill: readNumber(r, 2) / 1000,
-    logRecords: readNumber(r, 2),
-    logUnacknowledged: readNumber(r, 2),
-    logDropped: readNumber(r, 2),
-    logNextCursor: readNumber(r, 4),
-    logAcknowledged: readNumber(r, 4),
-    scanPeriodS: readNumber(r, 2),
+    batteryPercent: v[0],
+    alert: (v[1] & INFO_ALERT) !== 0,
+    storageFault: (v[1] & INFO_STORAGE_FAULT) !== 0,
+    time: v[2],
+    clock: clockOf(v, 3),
+    storageFill: v[6] / 1000,
+    logRecords: v[7],
+    logUnacknowledged: v[8],
+    logDropped: v[9],
+    logNextCursor: v[10],
+    logAcknowledged: v[11],
+    scanPeriodS: v[12],
   };
-  return r.at === body.length ? info : null;
 }
 
 /** SET_TIME body: unix s LE32 ‖ ms LE16. */
@@ -284,16 +293,18 @@ export function decodeSetTime(body: Uint8Array): number | null {
   return ms > 999 ? null : readUint32LE(body, 0) + ms / 1000;
 }
 
-/** SET_TIME response body: set at LE32 ‖ offset ms int32 LE ‖ drift ppm int32 LE. */
+/** SET_TIME response body: the clock record's fields (CLOCK_FIELD_BYTES). */
 export function encodeClockRecord(clock: ClockRecord): Uint8Array {
-  var body = new Uint8Array(CLOCK_RECORD_BYTES);
-  writeClockRecord(body, 0, clock);
+  var body = new Uint8Array(12);
+  writeFields(body, 0, clockValues(clock), CLOCK_FIELD_BYTES);
   return body;
 }
 
-/** The clock record in a SET_TIME response, or null when malformed. */
+/** The clock record in a SET_TIME response, or null when malformed or never set. */
 export function decodeClockRecord(body: Uint8Array): ClockRecord | null {
-  return body.length === CLOCK_RECORD_BYTES ? readClockRecord({ bytes: body, at: 0 }) : null;
+  var r: Reader = { bytes: body, at: 0 };
+  var v = readFields(r, CLOCK_FIELD_BYTES);
+  return r.at === body.length ? clockOf(v, 0) : null;
 }
 
 /** READ_LOG body: the cursor, LE32. */
