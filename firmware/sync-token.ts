@@ -14,7 +14,10 @@
  *   18 21 <UUID 16> 01 <6>    Service Data – 128-bit UUID: the sync service (on air little-endian:
  *                             f0 3e 73 4a 4d 5a 70 af df 45 bc f8 01 00 c8 14), kind 01 = sync window,
  *                             token = HMAC-SHA256(tag key, "zt-window" ‖ slot LE32)[0..6]
- * Its scan response (18 bytes), so that Web Bluetooth pages can filter on the service:
+ * Unprovisioned tag's window (connectable, 22 bytes): it has no key to make a token, so
+ *   02 01 06 · 12 21 <UUID 16> 03   kind 03 = unprovisioned, no token; the provisioning desk connects to
+ *                             the nearest such window right after staff pressed the tag's button.
+ * The window's scan response (18 bytes), so that Web Bluetooth pages can filter on the service:
  *   11 07 <UUID 16>           Complete List of 128-bit Service UUIDs: the sync service
  * Collection-point beacon (non-connectable, 27 bytes; Flags may be omitted from a non-connectable advert):
  *   1A 21 <UUID 16> 02 <8>    Service Data – 128-bit UUID: the sync service, kind 02 = beacon,
@@ -47,6 +50,8 @@ var WINDOW_FLAGS = 0x06;
 export var KIND_WINDOW = 1;
 /** Service data kind: a collection-point beacon. */
 export var KIND_BEACON = 2;
+/** Service data kind: an unprovisioned tag's window (no token). */
+export var KIND_UNPROVISIONED = 3;
 /** Token bytes in a window advert: 48 bits make a false match among a commune's tags negligible. */
 export var WINDOW_TOKEN_BYTES = 6;
 /** MAC bytes in a beacon. */
@@ -88,13 +93,14 @@ function writeServiceData(advert: Uint8Array, at: number, kind: number, code: Ui
   return at + 19 + code.length;
 }
 
-/** The connectable sync-window advert carrying `token` (28 bytes, spelled out above). */
-export function syncWindowAdvert(token: Uint8Array): Uint8Array {
-  var advert = new Uint8Array(3 + 19 + WINDOW_TOKEN_BYTES);
+/** The connectable sync-window advert carrying `token`, or an unprovisioned tag's (null), spelled out above. */
+export function syncWindowAdvert(token: Uint8Array | null): Uint8Array {
+  var code = token || new Uint8Array(0);
+  var advert = new Uint8Array(3 + 19 + code.length);
   advert[0] = 2; // length: type + 1 byte
   advert[1] = 0x01; // AD type: Flags
   advert[2] = WINDOW_FLAGS;
-  writeServiceData(advert, 3, KIND_WINDOW, token);
+  writeServiceData(advert, 3, token ? KIND_WINDOW : KIND_UNPROVISIONED, code);
   return advert;
 }
 
@@ -125,9 +131,10 @@ export interface SyncAdvert {
  * service data by UUID), or null when the kind is unknown or the code has the wrong size.
  */
 export function parseSyncServiceData(data: Uint8Array): SyncAdvert | null {
-  var size = data[0] === KIND_WINDOW ? WINDOW_TOKEN_BYTES : data[0] === KIND_BEACON ? BEACON_MAC_BYTES : 0;
-  if (!size || data.length !== 1 + size) return null;
-  return { kind: data[0], code: data.subarray(1) };
+  var kind = data[0];
+  var size = kind === KIND_WINDOW ? WINDOW_TOKEN_BYTES : kind === KIND_BEACON ? BEACON_MAC_BYTES : 0;
+  if ((!size && kind !== KIND_UNPROVISIONED) || data.length !== 1 + size) return null;
+  return { kind: kind, code: data.subarray(1) };
 }
 
 /** Our service data in raw advertising bytes, or null (none, malformed, or a structure past the end). */

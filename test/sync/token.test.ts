@@ -5,6 +5,7 @@ import {
   BEACON_MAC_BYTES,
   CLOCK_LOST_SLOT,
   KIND_BEACON,
+  KIND_UNPROVISIONED,
   KIND_WINDOW,
   SLOT_SECONDS,
   SYNC_SERVICE_UUID,
@@ -44,6 +45,8 @@ describe("sync window token and collection-point beacon (firmware/sync-token.ts)
     expect(bytesToHex(beacon)).to.equal(vectors.beaconAdvert);
     expect(window.length).to.equal(28);
     expect(beacon.length).to.equal(27);
+    const unprovisioned = syncWindowAdvert(null);
+    expect(bytesToHex(unprovisioned)).to.equal("020106" + "1221" + vectors.windowAdvert.substring(10, 42) + "03");
     const response = syncWindowScanResponse();
     expect(bytesToHex(response.subarray(0, 2))).to.equal("1107");
     // The on-air UUID is the string form's bytes in reverse order.
@@ -54,6 +57,8 @@ describe("sync window token and collection-point beacon (firmware/sync-token.ts)
     const window = parseSyncAdvert(syncWindowAdvert(hex(vectors.windowToken)));
     expect(window && window.kind).to.equal(KIND_WINDOW);
     expect(window && bytesToHex(window.code)).to.equal(vectors.windowToken);
+    const unprovisioned = parseSyncAdvert(syncWindowAdvert(null));
+    expect(unprovisioned && [unprovisioned.kind, unprovisioned.code.length]).to.deep.equal([KIND_UNPROVISIONED, 0]);
     const beacon = parseSyncAdvert(beaconAdvert(hex(vectors.beaconMac)));
     expect(beacon && beacon.kind).to.equal(KIND_BEACON);
     expect(beacon && bytesToHex(beacon.code)).to.equal(vectors.beaconMac);
@@ -64,6 +69,7 @@ describe("sync window token and collection-point beacon (firmware/sync-token.ts)
     expect(parseSyncServiceData(Uint8Array.of(KIND_WINDOW, 1, 2, 3, 4, 5))).to.equal(null);
     expect(parseSyncServiceData(Uint8Array.of(3, 1, 2, 3, 4, 5, 6))).to.equal(null);
     expect(parseSyncServiceData(new Uint8Array(0))).to.equal(null);
+    expect(parseSyncServiceData(Uint8Array.of(KIND_UNPROVISIONED, 0))).to.equal(null);
     const otherUuid = syncWindowAdvert(hex(vectors.windowToken));
     otherUuid[6] ^= 1;
     expect(parseSyncAdvert(otherUuid)).to.equal(null);

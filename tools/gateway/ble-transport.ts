@@ -4,7 +4,7 @@
  * (CLI, dashboard, simulator) where it is not installed; the few parts of its API used here are declared
  * below, so this file type-checks without it.
  */
-import { KIND_WINDOW, SYNC_SERVICE_UUID, SYNC_TO_GATEWAY_UUID, SYNC_TO_TAG_UUID, parseSyncServiceData } from "../../firmware/sync-token";
+import { KIND_BEACON, KIND_WINDOW, SYNC_SERVICE_UUID, SYNC_TO_GATEWAY_UUID, SYNC_TO_TAG_UUID, parseSyncServiceData } from "../../firmware/sync-token";
 import { DEFAULT_MTU } from "../../firmware/sync-frame";
 import { SyncWindowScanner, SyncWindowSeen, TagLink } from "./transport";
 
@@ -145,8 +145,9 @@ export class BleScanner implements SyncWindowScanner {
     this.noble.on("discover", (peripheral) => {
       const data = peripheral.advertisement.serviceData?.find((d) => d.uuid === service);
       const advert = data ? parseSyncServiceData(new Uint8Array(data.data)) : null;
-      if (!advert || advert.kind !== KIND_WINDOW) return;
-      onWindow({ token: advert.code.slice(), address: peripheral.address, rssi: peripheral.rssi, connect: () => connectPeripheral(peripheral) });
+      if (!advert || advert.kind === KIND_BEACON) return;
+      const token = advert.kind === KIND_WINDOW ? advert.code.slice() : null;
+      onWindow({ token, address: peripheral.address, rssi: peripheral.rssi, connect: () => connectPeripheral(peripheral) });
     });
     // No UUID filter: the window advert carries the service in its service data, which noble does not filter on.
     await this.noble.startScanningAsync([], true);

@@ -104,12 +104,12 @@ function decoded<T>(value: T | null, what: string): T {
   return value;
 }
 
-/** Why a sync ended early, for the syncs table. */
-function outcomeOf(error: unknown): string {
+/** Why a sync ended early, for the syncs table; null for an error of the gateway itself (a bug, a store failure). */
+function outcomeOf(error: unknown): string | null {
   if (error instanceof LinkLost) return `link lost: ${error.message}`;
   if (error instanceof TagRefusal) return `refused: ${error.message}`;
   if (error instanceof ProtocolViolation) return `protocol violation: ${error.message}`;
-  throw error; // a bug or a store failure: not an outcome to record and carry on from
+  return null;
 }
 
 /** Where the log upload starts: the stored cursor, unless the tag's log restarted below it (new Storage). */
@@ -175,8 +175,14 @@ async function syncOver(store: GatewayStore, tagId: string, connection: GatewayC
     }
     await connection.request(OP_END);
   } catch (error) {
-    report.outcome = outcomeOf(error);
     await connection.close();
+    const outcome = outcomeOf(error);
+    if (outcome === null) {
+      // Not an outcome to carry on from: recorded, then raised. Committed chunks stay committed.
+      store.finishSync(syncId, `gateway error: ${error instanceof Error ? error.message : String(error)}`, Math.floor(now()));
+      throw error;
+    }
+    report.outcome = outcome;
   }
   store.finishSync(syncId, report.outcome, Math.floor(now()));
   store.audit(actor, "sync", `tag ${tagId}: ${report.outcome}; ${report.stored} new records, ${report.duplicates} already stored`, Math.floor(now()));

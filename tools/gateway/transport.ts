@@ -20,8 +20,8 @@ export interface TagLink {
 
 /** A tag advertising a sync window, as a scanner saw it. */
 export interface SyncWindowSeen {
-  /** The advert's token (sync-token.ts), to resolve against the registry. */
-  token: Uint8Array;
+  /** The advert's token (sync-token.ts), to resolve against the registry; null for an unprovisioned tag. */
+  token: Uint8Array | null;
   /** Transport address, for logs and to tell windows apart. */
   address: string;
   rssi: number;
