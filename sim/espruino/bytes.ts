@@ -47,3 +47,13 @@ export function bytesToString(bytes: Uint8Array): string {
 export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
+
+/** An ArrayBuffer or a view of one (of any realm). */
+export function isBinary(value: unknown): value is ArrayBuffer | ArrayBufferView {
+  return ArrayBuffer.isView(value) || types.isArrayBuffer(value);
+}
+
+/** Objects other than arrays and binary data (Espruino treats these as JSON-able records). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !isBinary(value);
+}

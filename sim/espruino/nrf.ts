@@ -31,7 +31,7 @@
  * s + n·(interval + 5 ms) + d_n, d_n a deterministic pseudo-random 0–10 ms (the link layer's advDelay), and
  * lasts ADV_EVENT_MS. Scans listen during [s + k·interval, s + k·interval + window).
  */
-import { bytesToString, toBytes } from "./bytes";
+import { bytesToString, isBinary, isPlainObject, toBytes } from "./bytes";
 import { buildAdvertisingData, MAX_ADVERT_BYTES, type ParsedAdvertisingData, parseAdvertisingData, parseUuid, type UuidText } from "./advertising";
 import type { Battery } from "./battery";
 import type { BoardProfile } from "./boards";
@@ -281,7 +281,7 @@ export class NrfRadio {
     const nrf = new this.host.realm.Object() as Record<string, unknown>;
     nrf.setAdvertising = (data: unknown, options?: unknown) => this.setAdvertising(data, options);
     nrf.getAdvertisingData = (data: unknown, options?: unknown) => {
-      const raw = Array.isArray(data) || ArrayBuffer.isView(data);
+      const raw = Array.isArray(data) || isBinary(data);
       return realmArrayBuffer(this.host.realm, raw ? toBytes(data) : this.objectPacket(data, options, false));
     };
     nrf.setScan = (callback?: unknown, options?: unknown) => this.setScan(typeof callback === "function" ? { kind: "js", callback } : null, options);
@@ -324,7 +324,7 @@ export class NrfRadio {
     } else if (Array.isArray(data)) {
       const nested = data.some((item) => item === undefined || (typeof item === "object" && item !== null));
       packets = nested ? data.map((item) => (item === undefined || isPlainObject(item) ? this.objectPacket(item, options, true) : toBytes(item))) : [toBytes(data)];
-    } else if (ArrayBuffer.isView(data) || Object.prototype.toString.call(data) === "[object ArrayBuffer]") {
+    } else if (isBinary(data)) {
       packets = [toBytes(data)];
     } else if (isPlainObject(data)) {
       packets = [this.objectPacket(data, options, true)];
@@ -677,7 +677,7 @@ export class NrfRadio {
       values.push(this.scanRequest.filters);
       fixedVars += 2;
     }
-    for (const packet of this.packets ?? []) fixedVars += 2 + Math.ceil(packet.length / 13);
+    values.push(...(this.packets ?? []));
     return { values, fixedVars };
   }
 
@@ -872,8 +872,4 @@ function parseServices(data: unknown): Services {
     services.set(serviceUuid, table);
   }
   return services;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) && Object.prototype.toString.call(value) !== "[object ArrayBuffer]";
 }

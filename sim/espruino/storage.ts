@@ -14,8 +14,7 @@
  * - at every hardware boot the area is checked: an invalid header that is not all 0xFF means
  *   "Storage is corrupt." and everything is erased (jsiSemiInit → jsfResetStorage).
  */
-import { types } from "node:util";
-import { bytesToString, toBytes } from "./bytes";
+import { bytesToString, isPlainObject, toBytes } from "./bytes";
 import { espruinoStorageJson, parseLiberalJson } from "./json";
 import { HOST_REALM, type Realm, realmArrayBuffer } from "./realm";
 
@@ -406,9 +405,4 @@ function entrySpan(size: number): number {
 function toInt(value: unknown): number {
   const n = Number(value);
   return Number.isFinite(n) ? Math.trunc(n) : 0;
-}
-
-/** Objects other than arrays and binary data (Storage.write turns these into JSON). */
-function isPlainObject(data: unknown): data is object {
-  return typeof data === "object" && data !== null && !Array.isArray(data) && !ArrayBuffer.isView(data) && !types.isArrayBuffer(data);
 }

@@ -397,10 +397,7 @@ export class HostTag {
     this.installGlobals();
     this.storage.mount();
     const code = this.storage.read(BOOT_CODE_FILE);
-    const programFunction = vm.runInContext("Function", this.context!) as FunctionConstructor;
-    const runtime = this.runtimeObjects;
-    const isRuntime = (value: object): boolean => runtime.has(value) || (typeof value === "function" && !(value instanceof programFunction));
-    this.estimator = new JsVarEstimator(this.context as Record<string, unknown>, this.contextName, this.builtinGlobals(), code ?? "", isRuntime);
+    this.estimator = this.createEstimator(code ?? "");
     if (code !== undefined) this.runBootCode(code);
     for (const listener of this.eListeners.of("init")) this.dispatch(listener, []);
     const onInit = this.global("onInit");
@@ -608,8 +605,13 @@ export class HostTag {
     this.watchdog = null;
   }
 
-  private builtinGlobals(): Set<string> {
-    return new Set(Object.getOwnPropertyNames(this.context));
+  /** The memory estimator of this boot: the globals installed so far and the runtime's objects cost nothing. */
+  private createEstimator(bootCode: string): JsVarEstimator {
+    const programFunction = vm.runInContext("Function", this.context!) as FunctionConstructor;
+    const runtime = this.runtimeObjects;
+    const isRuntime = (value: object): boolean => runtime.has(value) || (typeof value === "function" && !(value instanceof programFunction));
+    const builtins = new Set(Object.getOwnPropertyNames(this.context));
+    return new JsVarEstimator(this.context as Record<string, unknown>, this.contextName, builtins, bootCode, isRuntime);
   }
 
   private memoryRoots(): { values: unknown[]; fixedVars: number } {
