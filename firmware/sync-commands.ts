@@ -65,7 +65,10 @@ import { MAX_LINK_FAILURES, SyncWindowState, linkFailed, sessionOpened } from ".
  */
 export var LOG_CHUNK_RECORDS = 64;
 
-/** What the firmware gives the sync handler. Mutators return false when Storage could not save the change. */
+/**
+ * What the firmware gives the sync handler. None of these throws (the encounter log, for one, reports a
+ * full or failing flash in its return values); mutators return false when Storage could not save the change.
+ */
 export interface TagServices {
   sha256: Sha256;
   random: RandomBytes;

@@ -10,6 +10,7 @@ import { GatewayStore } from "../../tools/gateway/store";
 import { SyncOptions, communeBeaconKey, provisionTag, syncTag } from "../../tools/gateway/sync";
 import { TagRefusal } from "../../tools/gateway/sync-connection";
 import { SyncTokenResolver } from "../../tools/gateway/sync-store";
+import { TagLink } from "../../tools/gateway/transport";
 import { LinkFaults, LinkModel, SimulatedLink, TEST_DAY_START, TestTag, hostRandom } from "./harness";
 
 const MTU_23: LinkModel = { mtu: 23, intervalMs: 7.5, packetsPerEvent: 1 };
@@ -225,6 +226,27 @@ describe("gateway sync engine (tools/gateway/sync.ts)", () => {
     expect(store.tagKey("T0100")).to.deep.equal(tag.identity && tag.identity.tagKey);
     expect(tag.identity && tag.identity.beaconKey).to.deep.equal(communeBeaconKey(store));
     expect(tag.clock).to.not.equal(null);
+  });
+
+  it("ends with 'link lost' when a write to the tag fails, leaving the link closed", async () => {
+    const { store, tag } = commune(100);
+    const link = new SimulatedLink(tag, MTU_23);
+    let writes = 0;
+    const failing: TagLink = {
+      mtu: link.mtu,
+      send: async (fragment) => {
+        if (++writes > 6) throw new Error("adapter gone");
+        return link.send(fragment);
+      },
+      onReceive: (listener) => link.onReceive(listener),
+      onClose: (listener) => link.onClose(listener),
+      close: () => link.close(),
+    };
+    const report = await syncTag(store, TAG_ID, failing, { now: () => tag.time });
+    await link.done;
+    expect(report.outcome).to.equal("link lost: a write to the tag failed: adapter gone");
+    expect(tag.sync.link).to.equal(null);
+    expect(store.syncs(TAG_ID)[0].outcome).to.equal(report.outcome);
   });
 
   it("refuses to sync a tag whose key is not the registered one (the tag's proof does not verify)", async () => {

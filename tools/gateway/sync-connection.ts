@@ -103,9 +103,13 @@ export class GatewayConnection {
       const timer = setTimeout(() => this.abandon(new LinkLost(`no answer to request 0x${opcode.toString(16)} within ${this.timeoutMs} ms`)), this.timeoutMs);
       this.pending = { opcode, resolve, reject, timer };
     });
-    for (const fragment of splitMessage(wire, this.link.mtu)) {
-      if (this.closed) break;
-      await this.link.send(fragment);
+    try {
+      for (const fragment of splitMessage(wire, this.link.mtu)) {
+        if (this.closed) break;
+        await this.link.send(fragment);
+      }
+    } catch (error) {
+      this.abandon(new LinkLost(`a write to the tag failed: ${error instanceof Error ? error.message : String(error)}`));
     }
     return answer;
   }
