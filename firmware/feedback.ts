@@ -7,6 +7,16 @@
 /** Battery level (percent) under which the tag asks for a new battery. */
 export var LOW_BATTERY_PERCENT = 15;
 
+/** Cell voltage read as empty and as full (a CR2032 or Li-ion under the tag's light load). */
+var EMPTY_VOLTS = 2.2;
+var FULL_VOLTS = 3.0;
+
+/** Battery percent from the cell voltage, for boards without E.getBattery (MDBT42Q). */
+export function batteryPercentFromVolts(volts: number): number {
+  var percent = Math.round(((volts - EMPTY_VOLTS) / (FULL_VOLTS - EMPTY_VOLTS)) * 100);
+  return percent < 0 ? 0 : percent > 100 ? 100 : percent;
+}
+
 /** Short blink that says "working": long enough to see, short enough to cost under 1 µA. */
 var HEARTBEAT_MS = 30;
 

@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG, TagConfig } from "./config";
 import { EncounterAggregator } from "./encounter";
 import { EncounterLog } from "./encounter-log";
 import { ExposureKeys, emptyKeys, keysForDay } from "./exposure-keys";
-import { TagStatus, buttonPattern, heartbeatPattern } from "./feedback";
+import { TagStatus, batteryPercentFromVolts, buttonPattern, heartbeatPattern } from "./feedback";
 import { aes128, randomBytes, sha256 } from "./platform/crypto";
 import { showPattern } from "./platform/lights";
 import { broadcast, silence, startScan, stopScan } from "./platform/radio";
@@ -63,8 +63,13 @@ function cancel(timer: number | undefined): void {
   if (timer !== undefined) clearTimeout(timer);
 }
 
+/** Battery percent: E.getBattery where the board has it (Puck.js), else from the cell voltage. */
+function batteryPercent(): number {
+  return E.getBattery ? E.getBattery() : batteryPercentFromVolts(NRF.getBattery());
+}
+
 function status(): TagStatus {
-  return { clockSet: clockIsSet(getTime()), batteryPercent: E.getBattery(), storageFault: storageFault, alert: state.alert };
+  return { clockSet: clockIsSet(getTime()), batteryPercent: batteryPercent(), storageFault: storageFault, alert: state.alert };
 }
 
 /** New IDs and address for the current rotation period, then a timer for the next one. */
