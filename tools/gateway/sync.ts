@@ -174,6 +174,7 @@ async function syncOver(store: GatewayStore, tagId: string, connection: GatewayC
       store.audit(actor, "new-keys", `tag ${tagId} started new exposure keys`, Math.floor(now()));
     }
     await connection.request(OP_END);
+    await connection.close(); // the tag closes too; not waiting for it frees the adapter for the next tag
   } catch (error) {
     await connection.close();
     const outcome = outcomeOf(error);
