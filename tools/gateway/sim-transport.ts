@@ -1,6 +1,6 @@
 /**
  * The simulator's transport: a TagLink over the host Espruino runtime's GATT connection to a virtual tag
- * (sim/espruino/nrf.ts, `tag.radio.connect({ mtu })`), so the gateway engine syncs the real compiled
+ * (sim/espruino/tag.ts, `tag.connect({ mtu })`), so the gateway engine syncs the real compiled
  * firmware exactly as it syncs a tag over Bluetooth. Writes go to the sync service's gateway → tag
  * characteristic; notifications of its tag → gateway characteristic come back as fragments.
  */
@@ -53,7 +53,7 @@ export class SimTagLink implements TagLink {
 
 /** Connects to a simulated tag that advertises its sync window, asking for `mtu`; throws if it cannot. */
 export function connectSimTag(tag: HostTag, mtu = 23): TagLink {
-  const result = tag.radio.connect({ mtu });
+  const result = tag.connect({ mtu });
   if (!result.ok) throw new Error(`cannot connect to ${tag.name}: ${result.reason}`);
   return new SimTagLink(result.link);
 }
