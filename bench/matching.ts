@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { QUARTER_SECONDS } from "../firmware/encounter";
+import { Random } from "../sim/random";
 import { gaenIds, idPrefix } from "../tools/gateway/diagnosis-ids";
 import { matchExposures } from "../tools/gateway/matching";
 import { DiagnosisKey, EncounterRow, GatewayStore } from "../tools/gateway/store";
@@ -39,21 +40,21 @@ function diagnosisKeys(): DiagnosisKey[] {
   return keys;
 }
 
-/** A tag's share of the encounters, in time order; some carry RPIs of heard keys. */
+/** A tag's share of the encounters as its records hold them, in time order; some carry RPIs of heard keys. */
 function encountersOfTag(tag: number, heard: { prefix: number; time: number }[]): EncounterRow[] {
   const perTag = ENCOUNTERS / TAGS;
+  const random = new Random(`bench matching/tag ${tag}`);
   const rows: EncounterRow[] = [];
   for (let i = 0; i < perTag; i++) {
-    const seed = bytesOf("enc", tag * perTag + i, 8);
-    const quarter = Math.floor(((i + seed[4] / 256) / perTag) * DAYS * 96);
-    const rssiMean = -30 - 2 * (seed[7] % 31);
+    const quarter = Math.floor(((i + random.next()) / perTag) * DAYS * 96);
+    const rssiMean = -30 - 2 * random.int(0, 30);
     rows.push({
       firstSeen: FIRST_DAY * 86400 + quarter * QUARTER_SECONDS,
-      prefix: seed.readUInt32BE(0),
-      aem: seed[5] & 0x3f,
-      durationMin: 2 * (seed[6] % 16),
+      prefix: random.uint32(),
+      aem: random.int(0, 0x3f),
+      durationMin: 2 * random.int(0, 15),
       sightings: 0,
-      rssiMax: rssiMean + 3 * (seed[6] >> 6),
+      rssiMax: rssiMean + 3 * random.int(0, 3),
       rssiMean,
     });
   }
