@@ -2,13 +2,16 @@
  * The tag. Boots from Storage, re-arms its timers and runs under a watchdog:
  * - every rotation (15 min; 10 with GAEN alone) new IDs under a new address, from keys kept in Storage;
  * - every few minutes a short passive scan, whose sightings aggregate into encounters in the flash log;
- * - every minute a heartbeat: watchdog kick, a light for the wearer, log upkeep.
+ * - every minute a heartbeat: watchdog kick, a light for the wearer;
+ * - a sync window (connectable, for a minute) when the button is pressed or a genuine beacon of the
+ *   tag's commune is heard; the gateway then syncs over the authenticated protocol of sync-commands.ts.
  * A tag whose clock is unknown (never set, or lost with the battery) sends no IDs and shows red until a
  * gateway sets it. Pure decisions live in the modules it imports; this file only touches the hardware.
  */
 import { parseAdvert } from "./advert";
 import { utcDayNumber } from "./bluezone";
-import { ClockRecord, clockIsSet } from "./clock";
+import { bytesToHex, hexToBytes } from "./bytes";
+import { ClockRecord, clockIsSet, clockSet } from "./clock";
 import { DEFAULT_CONFIG, TagConfig } from "./config";
 import { EncounterAggregator } from "./encounter";
 import { EncounterLog } from "./encounter-log";
@@ -17,12 +20,21 @@ import { TagStatus, batteryPercentFromVolts, buttonPattern, heartbeatPattern } f
 import { aes128, randomBytes, sha256 } from "./platform/crypto";
 import { showPattern } from "./platform/lights";
 import { broadcast, silence, startScan, stopScan } from "./platform/radio";
+import { openWindow, setUpSyncLink, windowIsOpen } from "./platform/sync-link";
 import { broadcastAt, newRotationCache } from "./rotation";
+import { TagServices, newTagSync, syncButtonPressed } from "./sync-commands";
+import { PROVISION_TX_POWER_DBM, TagIdentity } from "./sync-provision";
+import { KIND_BEACON, beaconIsGenuine, newBeaconCache, parseSyncAdvert, syncSlot, windowToken } from "./sync-token";
+import { beaconWindowOpened, mayOpenWindow, newSyncWindowState } from "./sync-window";
 
 /** Storage file of the exposure keys. */
 var KEYS_FILE = "zt.keys";
 /** Storage file of the rest of the state that must survive a reboot. */
 var STATE_FILE = "zt.state";
+/** Storage file of the identity a gateway provisioned: tag ID, tag key, commune beacon key. */
+var IDENTITY_FILE = "zt.id";
+/** Reported in the gateway's info. */
+var FIRMWARE_VERSION = "zonetag 0.1.0";
 /** Heartbeat period: watchdog kick and the wearer's light. */
 var HEARTBEAT_MS = 60000;
 /** A tag whose heartbeat stops for this long is reset by the hardware watchdog. */
@@ -36,6 +48,13 @@ interface TagState {
 }
 
 var Storage = require("Storage");
+
+function loadIdentity(): TagIdentity | null {
+  var stored = Storage.readJSON(IDENTITY_FILE, true);
+  if (!stored) return null;
+  return { tagId: stored.id, tagKey: hexToBytes(stored.key) as Uint8Array, beaconKey: hexToBytes(stored.beacon) as Uint8Array };
+}
+
 var state: TagState = Storage.readJSON(STATE_FILE, true) || { config: DEFAULT_CONFIG, clock: null, alert: false };
 var keys: ExposureKeys = Storage.readJSON(KEYS_FILE, true) || emptyKeys();
 var rotationCache = newRotationCache();
@@ -48,13 +67,17 @@ var encounters = new EncounterAggregator(function (e) {
 var emptyScans = 0;
 var heardThisScan = 0;
 var storageFault = false;
+var identity = loadIdentity();
+var beaconCache = newBeaconCache();
 
 /** Writes a JSON file; a full or failing flash sets the storage fault instead of stopping the tag. */
-function saveJSON(name: string, value: any): void {
+function saveJSON(name: string, value: any): boolean {
   try {
     Storage.writeJSON(name, value);
+    return true;
   } catch (e) {
     storageFault = true;
+    return false;
   }
 }
 
@@ -70,6 +93,89 @@ function batteryPercent(): number {
 
 function status(): TagStatus {
   return { clockSet: clockIsSet(getTime()), batteryPercent: batteryPercent(), storageFault: storageFault, alert: state.alert };
+}
+
+
+/** What the sync protocol may read and change on this tag. */
+var services: TagServices = {
+  sha256: sha256,
+  random: randomBytes,
+  now: getTime,
+  identity: function () {
+    return identity;
+  },
+  provision: function (given) {
+    try {
+      Storage.writeJSON(IDENTITY_FILE, { id: given.tagId, key: bytesToHex(given.tagKey), beacon: bytesToHex(given.beaconKey) });
+    } catch (e) {
+      return false;
+    }
+    identity = given;
+    beaconCache = newBeaconCache();
+    return true;
+  },
+  info: function () {
+    var figures = log.status();
+    return {
+      firmware: FIRMWARE_VERSION,
+      board: process.env.BOARD,
+      batteryPercent: batteryPercent(),
+      time: getTime(),
+      clock: state.clock,
+      alert: state.alert,
+      storageFault: storageFault,
+      logRecords: figures.records,
+      logUnacknowledged: figures.unacknowledged,
+      logDropped: figures.dropped,
+      logNextCursor: figures.nextCursor,
+      logAcknowledged: figures.acknowledged,
+      storageFill: figures.bytes / figures.budgetBytes,
+      scanPeriodS: state.config.scanPeriodS,
+    };
+  },
+  setTime: function (unixSeconds) {
+    // Open encounters close on the old time base; rotation and scans restart when the window closes.
+    encounters.closeAll();
+    state.clock = clockSet(state.clock, getTime(), unixSeconds);
+    setTime(unixSeconds);
+    saveJSON(STATE_FILE, state);
+    return state.clock;
+  },
+  readLog: function (cursor, max) {
+    return log.readFrom(cursor, max);
+  },
+  acknowledgeLog: function (cursor) {
+    return log.acknowledge(cursor);
+  },
+  setAlert: function (exposed) {
+    state.alert = exposed;
+    return saveJSON(STATE_FILE, state);
+  },
+  keys: function () {
+    return keys;
+  },
+  startNewKeys: function () {
+    keys = emptyKeys();
+    rotationCache = newRotationCache();
+    return saveJSON(KEYS_FILE, keys);
+  },
+  config: function () {
+    return state.config;
+  },
+  setConfig: function (config) {
+    state.config = config;
+    return saveJSON(STATE_FILE, state);
+  },
+};
+var sync = newTagSync(services, newSyncWindowState());
+
+/** Opens a sync window if the policy allows (a button press always may); rotation and scans pause meanwhile. */
+function openSyncWindow(byButton: boolean): void {
+  var now = getTime();
+  if (!mayOpenWindow(sync.window, now, byButton)) return;
+  if (!byButton) beaconWindowOpened(sync.window, now);
+  pause();
+  openWindow(identity ? windowToken(sha256, identity.tagKey, syncSlot(now)) : null, identity ? state.config.txPower : PROVISION_TX_POWER_DBM);
 }
 
 /** New IDs and address for the current rotation period, then a timer for the next one. */
@@ -89,9 +195,17 @@ function rotate(): void {
   rotationTimer = setTimeout(rotate, (plan.until - now) * 1000);
 }
 
+/** A collection point's beacon: opens a window if it is genuine and the rate limit allows. */
+function onBeacon(data: Uint8Array): void {
+  var advert = parseSyncAdvert(data);
+  if (!identity || !advert || advert.kind !== KIND_BEACON) return;
+  if (beaconIsGenuine(sha256, identity.beaconKey, beaconCache, getTime(), advert.code)) openSyncWindow(false);
+}
+
 function onDevice(device: BluetoothScanDevice): void {
-  var received = parseAdvert(new Uint8Array(device.data));
-  if (!received) return;
+  var data = new Uint8Array(device.data);
+  var received = parseAdvert(data);
+  if (!received) return onBeacon(data);
   heardThisScan++;
   encounters.sighting(device.id, received.id, received.profile, received.aem ? received.aem[1] : 0, device.rssi, getTime());
 }
@@ -120,25 +234,32 @@ function heartbeat(): void {
   showPattern(heartbeatPattern(status()));
 }
 
-/** Starts (or restarts, after a clock change) everything time-driven. */
-function rearm(): void {
+/** Stops rotation and scans (while a sync window is open). */
+function pause(): void {
   cancel(scanTimer);
   scanTimer = undefined;
+  cancel(rotationTimer);
+  rotationTimer = undefined;
   stopScan();
+}
+
+/** Starts (or restarts, after a window or a clock change) everything time-driven. */
+function rearm(): void {
+  pause();
   rotate();
   scan();
 }
 
 function boot(): void {
-  if (!DEBUG_BUILD) {
-    // Release: no code can reach the interpreter over Bluetooth.
-    NRF.setServices({}, { uart: false });
-    E.setConsole(null, { force: true });
-  }
+  // The sync service, and in a release build no UART: no code can reach the interpreter over Bluetooth.
+  setUpSyncLink(sync, rearm);
+  if (!DEBUG_BUILD) E.setConsole(null, { force: true });
   E.enableWatchdog(WATCHDOG_S, false);
   setWatch(
     function () {
       showPattern(buttonPattern(status()));
+      syncButtonPressed(sync);
+      if (!windowIsOpen()) openSyncWindow(true);
     },
     BTN1,
     { repeat: true, edge: "rising", debounce: 50 }

@@ -11,7 +11,7 @@ var SCAN_OPTIONS: ScanOptions = { filters: [{ services: ["fd6f"] }, { services: 
 var scanCallback: ((device: BluetoothScanDevice) => void) | null = null;
 
 /** A random static address "c3:12:..:.. random": the two top bits set, as the Core spec requires. */
-function randomStaticAddress(): string {
+export function randomStaticAddress(): string {
   var bytes = randomBytes(6);
   bytes[0] |= 0xc0;
   var parts: string[] = [];

@@ -107,3 +107,9 @@ declare function require(module: "crypto"): EspruinoCrypto;
 
 /** The vibration motor's pin on bands that have one (undefined elsewhere). */
 declare var VIBRATE: Pin;
+
+/** Espruino's `process`: the board name and interpreter version, and memory figures. */
+declare var process: {
+  env: { BOARD: string; VERSION: string };
+  memory(): { free: number; usage: number; total: number };
+};

@@ -1,0 +1,98 @@
+/**
+ * The sync link on the radio: the GATT service the gateway writes fragments to and reads notifications
+ * from, the connectable sync-window advert, and the window's time limits. The protocol itself is pure
+ * (sync-commands.ts); this layer only moves its fragments and opens and closes the window.
+ */
+import { TagSync, syncFragmentReceived, syncLinkClosed, syncLinkOpened } from "../sync-commands";
+import { SYNC_SERVICE_UUID, SYNC_TO_GATEWAY_UUID, SYNC_TO_TAG_UUID, syncWindowAdvert } from "../sync-token";
+import { HANDSHAKE_DEADLINE_S, LINK_IDLE_S, WINDOW_OPEN_S } from "../sync-window";
+import { randomStaticAddress } from "./radio";
+
+/** Largest ATT MTU the tag accepts (Espruino on nRF52: 53, so 50-byte notifications). */
+var MAX_MTU = 53;
+/** Advertising interval while the window is open: a gateway nearby connects within a second. */
+var WINDOW_INTERVAL_MS = 200;
+
+var windowTimer: number | undefined;
+/** Drops a link that does not authenticate in time, or falls idle: nobody can hold the tag's radio. */
+var linkTimer: number | undefined;
+var connected = false;
+var onWindowClosed: () => void;
+
+function cancelTimer(timer: number | undefined): void {
+  if (timer !== undefined) clearTimeout(timer);
+}
+
+/** Sends `fragments` as notifications in order. */
+function notifyAll(fragments: Uint8Array[]): void {
+  for (var i = 0; i < fragments.length; i++) {
+    var update: any = {};
+    update[SYNC_SERVICE_UUID] = {};
+    update[SYNC_SERVICE_UUID][SYNC_TO_GATEWAY_UUID] = { value: fragments[i], notify: true };
+    NRF.updateServices(update);
+  }
+}
+
+/** Sets up the sync service (with the console's UART only in a debug build); `closed` runs when a window ends. */
+export function setUpSyncLink(sync: TagSync, closed: () => void): void {
+  onWindowClosed = closed;
+  var service: any = {};
+  service[SYNC_SERVICE_UUID] = {};
+  service[SYNC_SERVICE_UUID][SYNC_TO_TAG_UUID] = {
+    writable: true,
+    maxLen: MAX_MTU - 3,
+    onWrite: function (event: { data: ArrayBuffer }) {
+      if (sync.link && sync.link.session) watchLink(LINK_IDLE_S);
+      var reply = syncFragmentReceived(sync, new Uint8Array(event.data));
+      notifyAll(reply.send);
+      if (reply.close) NRF.disconnect();
+    },
+  };
+  service[SYNC_SERVICE_UUID][SYNC_TO_GATEWAY_UUID] = { notify: true, readable: true, maxLen: MAX_MTU - 3, value: [0] };
+  NRF.setServices(service, { uart: DEBUG_BUILD });
+  NRF.on("connect", function () {
+    cancelTimer(windowTimer);
+    windowTimer = undefined;
+    connected = true;
+    syncLinkOpened(sync, MAX_MTU);
+    watchLink(HANDSHAKE_DEADLINE_S);
+  });
+  NRF.on("disconnect", function () {
+    cancelTimer(linkTimer);
+    linkTimer = undefined;
+    connected = false;
+    syncLinkClosed(sync);
+    closeWindow();
+  });
+}
+
+/** Disconnects unless another write comes within `seconds`. */
+function watchLink(seconds: number): void {
+  cancelTimer(linkTimer);
+  linkTimer = setTimeout(function () {
+    linkTimer = undefined;
+    NRF.disconnect();
+  }, seconds * 1000);
+}
+
+/** Whether a window is open or a gateway connected. */
+export function windowIsOpen(): boolean {
+  return windowTimer !== undefined || connected;
+}
+
+/** Opens a connectable window carrying `token` (null: unprovisioned) at `txPower` for WINDOW_OPEN_S. */
+export function openWindow(token: Uint8Array | null, txPower: number): void {
+  cancelTimer(windowTimer);
+  NRF.wake();
+  NRF.setAddress(randomStaticAddress());
+  NRF.setTxPower(txPower);
+  NRF.setAdvertising(syncWindowAdvert(token) as any, { interval: WINDOW_INTERVAL_MS, connectable: true, scannable: false, showName: false, manufacturer: false });
+  windowTimer = setTimeout(closeWindow, WINDOW_OPEN_S * 1000);
+}
+
+/** Ends the window (time up or link closed): the tag goes back to its rotating IDs. */
+function closeWindow(): void {
+  cancelTimer(windowTimer);
+  windowTimer = undefined;
+  onWindowClosed();
+}
