@@ -16,8 +16,8 @@ import { parseAdvert } from "../firmware/advert";
 import { aemCrypt, bluetoothMetadata, deriveAemk, deriveRpik, enIntervalNumber, EN_INTERVAL_SECONDS, gaenAdvert, rollingProximityIdentifier, TEK_ROLLING_PERIOD } from "../firmware/gaen";
 import { nodeAes128, nodeSha256 } from "../tools/gateway/host-crypto";
 import type { DiagnosisKey } from "../tools/gateway/store";
-import { AdvertisingRun, AirDevice, Reception, ScanWindow } from "./radio";
-import { Random } from "./random";
+import { AdvertEvent, AdvertisingRun, AirDevice, AirState, Radio, runEvents, ScanWindow, WindowHeard } from "./radio";
+import { hashUniform, Random } from "./random";
 
 /** A phone model's GAEN calibration: what it adds to RSSI readings, and its calibrated TX power (dBm). */
 export interface PhoneCalibration {
@@ -94,7 +94,7 @@ export interface PhoneSighting {
   /** GAEN AEM (4 bytes), or null. */
   aem: Uint8Array | null;
   count: number;
-  rssiSum: number;
+  rssiMean: number;
   rssiMax: number;
 }
 
@@ -121,12 +121,15 @@ export class Phone implements AirDevice {
   private chain: ReturnType<typeof bluezoneChainAt> | null = null;
   /** Phase of the duty cycles, ms. */
   private readonly phase: number;
+  private readonly addressSeed: number;
+  private readonly addresses = new Map<number, string>();
 
   constructor(
     readonly id: number,
     readonly resident: number,
     readonly app: PhoneApp,
     readonly calibration: PhoneCalibration,
+    private readonly radio: Radio,
     random: Random,
     readonly start: number,
     readonly end: number
@@ -143,6 +146,7 @@ export class Phone implements AirDevice {
       this.scanPeriodSeconds = BLUEZONE_PHONE.scanOnSeconds + BLUEZONE_PHONE.scanOffSeconds;
       this.phase = random.uniform(0, this.scanPeriodSeconds * 1000);
     }
+    this.addressSeed = random.fork("address").seed32();
     this.baseDay = utcDayNumber(start / 1000);
     this.baseKey = randomBytes(random.fork("bluezone"), 32);
   }
@@ -181,9 +185,36 @@ export class Phone implements AirDevice {
     return parsed !== null && parsed.profile === this.app;
   }
 
-  /** Advertising runs overlapping [from, until) (world ms). */
-  advertising(from: number, until: number): readonly AdvertisingRun[] {
-    return this.app === "gaen" ? this.gaenAdvertising(from, until) : this.bluezoneAdvertising(from, until);
+  /** What the phone has on air over [from, until): its packet then, and its event rate averaged over the window. */
+  airState(from: number, until: number): AirState | null {
+    const rate = 1000 / (this.intervalMs + this.radio.values.advDelayMax / 2);
+    if (this.app === "gaen") {
+      const run = this.gaenRun(Math.max(0, upperBound(this.rotations, from) - 1));
+      return { txPowerDbm: run.txPowerDbm, eventsPerSecond: rate, packets: run.packets, address: run.address };
+    }
+    // Bluezone: on for a while in each cycle; the packet is the one of the window's first on moment.
+    const on = BLUEZONE_PHONE.advertOnSeconds * 1000;
+    const cycle = on + BLUEZONE_PHONE.advertOffSeconds * 1000;
+    let onMs = 0;
+    let firstOn = -1;
+    for (let start = this.phase + Math.floor((from - this.phase) / cycle) * cycle; start < until; start += cycle) {
+      const a = Math.max(from, start);
+      const b = Math.min(until, start + on);
+      if (b <= a) continue;
+      if (firstOn < 0) firstOn = a;
+      onMs += b - a;
+    }
+    if (firstOn < 0) return null;
+    const slot = Math.floor(firstOn / 1000 / BLUEZONE_ID_SECONDS);
+    return { txPowerDbm: this.calibration.txPower, eventsPerSecond: (rate * onMs) / (until - from), packets: [this.bluezonePacket(firstOn)], address: this.address(slot) };
+  }
+
+  /** Advertising events starting in [from, until) (world ms). */
+  advertsBetween(from: number, until: number): readonly AdvertEvent[] {
+    const events: AdvertEvent[] = [];
+    const runs = this.app === "gaen" ? this.gaenAdvertising(from, until) : this.bluezoneAdvertising(from, until);
+    for (const run of runs) runEvents(this.radio, this.id, run, from, until, events);
+    return events;
   }
 
   private gaenAdvertising(from: number, until: number): AdvertisingRun[] {
@@ -202,7 +233,7 @@ export class Phone implements AirDevice {
       const tek = this.tekOfDay(day);
       const rpi = rollingProximityIdentifier(nodeAes128, deriveRpik(nodeSha256, tek), enIntervalNumber(seconds));
       const aem = aemCrypt(nodeAes128, deriveAemk(nodeSha256, tek), rpi, bluetoothMetadata(this.calibration.txPower));
-      run = { from: at, until: this.rotations[i + 1]!, packets: [gaenAdvert(rpi, aem)], intervalMs: this.intervalMs, txPowerDbm: this.calibration.txPower };
+      run = { from: at, until: this.rotations[i + 1]!, packets: [gaenAdvert(rpi, aem)], intervalMs: this.intervalMs, txPowerDbm: this.calibration.txPower, address: this.address(i) };
       this.gaenRuns.set(i, run);
     }
     return run;
@@ -241,12 +272,30 @@ export class Phone implements AirDevice {
         const slotEnd = (Math.floor(runFrom / slotMs) + 1) * slotMs;
         const pieceUntil = Math.min(runUntil, slotEnd);
         if (pieceUntil > from) {
-          out.push({ from: runFrom, until: pieceUntil, packets: [this.bluezonePacket(runFrom)], intervalMs: this.intervalMs, txPowerDbm: this.calibration.txPower });
+          const slot = Math.floor(runFrom / slotMs);
+          out.push({ from: runFrom, until: pieceUntil, packets: [this.bluezonePacket(runFrom)], intervalMs: this.intervalMs, txPowerDbm: this.calibration.txPower, address: this.address(slot) });
         }
         runFrom = pieceUntil;
       }
     }
     return out;
+  }
+
+  /** The random static address of rotation (GAEN) or ID slot (Bluezone) `index`: it changes with the ID. */
+  private address(index: number): string {
+    let address = this.addresses.get(index);
+    if (address === undefined) this.addresses.set(index, (address = this.newAddress(index)));
+    return address;
+  }
+
+  private newAddress(index: number): string {
+    const bytes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      let b = Math.floor(hashUniform(this.addressSeed, this.id, index, i) * 256);
+      if (i === 0) b |= 0xc0; // random static: the two top bits set
+      bytes.push(b.toString(16).padStart(2, "0"));
+    }
+    return bytes.join(":") + " random";
   }
 
   /** The phone's scans starting in [from, until) (world ms). */
@@ -261,22 +310,12 @@ export class Phone implements AirDevice {
     return out;
   }
 
-  /** Keeps what one scan heard: per ID, count, sum and strongest RSSI. */
-  record(scan: ScanWindow, heard: readonly Reception[]): void {
-    const byId = new Map<string, PhoneSighting>();
-    for (const r of heard) {
-      const parsed = parseAdvert(r.packet);
+  /** Keeps what one scan heard: per ID, count, mean and strongest RSSI. */
+  record(scan: ScanWindow, heard: readonly WindowHeard[]): void {
+    for (const h of heard) {
+      const parsed = parseAdvert(h.packet);
       if (!parsed) continue;
-      const key = Buffer.from(parsed.id).toString("hex");
-      let s = byId.get(key);
-      if (!s) {
-        s = { scan: scan.from, id: parsed.id.slice(), aem: parsed.aem ? parsed.aem.slice() : null, count: 0, rssiSum: 0, rssiMax: -128 };
-        byId.set(key, s);
-        this.log.push(s);
-      }
-      s.count++;
-      s.rssiSum += r.rssi;
-      s.rssiMax = Math.max(s.rssiMax, r.rssi);
+      this.log.push({ scan: scan.from, id: parsed.id.slice(), aem: parsed.aem ? parsed.aem.slice() : null, count: h.count, rssiMean: h.rssiMean, rssiMax: h.rssiMax });
     }
   }
 

@@ -95,6 +95,9 @@ export function bodyBlocks(heading: number, dx: number, dy: number): boolean {
   return Math.cos(heading) * dx + Math.sin(heading) * dy < 0;
 }
 
+/** Segment pairs whose path gain is kept; past this the cache starts again (links change as people move). */
+const GAIN_CACHE_LIMIT = 1 << 20;
+
 /** A normal draw truncated at ±limit σ. */
 function truncated(z: number, limit: number): number {
   return Math.max(-limit, Math.min(limit, z));
@@ -119,6 +122,7 @@ export class Radio {
   private readonly walls: (a: number, b: number) => number;
   /** Per place, the places whose occupants might be heard there, with their walls. */
   private readonly near: { place: number; walls: number }[][];
+  private readonly gains = new Map<number, number>();
 
   constructor(readonly world: World, random: Random, values: RadioValues = radioValues()) {
     this.values = values;
@@ -173,6 +177,28 @@ export class Radio {
     return { distanceM: Math.hypot(dx, dy), walls: this.walls(pa, pb), bodies, n: env.n, sigma: env.sigma };
   }
 
+  /**
+   * Gain of the path between two segments, dB (−path loss − walls − bodies + shadowing): what a sender's
+   * EIRP becomes on average at the receiver. The same both ways; −Infinity where even the loudest sender
+   * (a tag at 4 dBm) with every draw at its truncation could not reach the more sensitive receiver.
+   * Cached: a pair of segments is asked about at every scan while neither person moves.
+   */
+  pathGainDb(segmentA: number, segmentB: number): number {
+    const lo = Math.min(segmentA, segmentB);
+    const hi = Math.max(segmentA, segmentB);
+    const key = lo * this.world.tracks.count + hi;
+    let gain = this.gains.get(key);
+    if (gain === undefined) {
+      const link = this.link(lo, hi);
+      gain = this.unshadowedDbm(0, link);
+      const best = 4 + Math.max(0, this.values.tagAntennaGain) + gain + this.maxMarginDb(link.sigma);
+      gain = best < Math.min(this.values.tagSensitivity, this.values.phoneSensitivity) ? -Infinity : gain + this.shadowDb(lo, hi, link.sigma);
+      if (this.gains.size >= GAIN_CACHE_LIMIT) this.gains.clear();
+      this.gains.set(key, gain);
+    }
+    return gain;
+  }
+
   /** Mean received power (dBm, before the receiver's reading offset) without shadowing. */
   unshadowedDbm(eirpDbm: number, link: Link): number {
     return eirpDbm - pathLossDb(this.values, link.distanceM, link.n) - link.walls * this.values.wallLoss - link.bodies * this.values.bodyLoss;
@@ -213,14 +239,23 @@ export class Radio {
   }
 }
 
-/** A device's advertising over a stretch of world time (ms): `packets` in turn, one per event. */
-export interface AdvertisingRun {
-  from: number;
-  until: number;
-  packets: readonly Uint8Array[];
-  intervalMs: number;
-  /** Conducted TX power, dBm (the antenna gain is the device's own). */
+/** One advertising event: when it starts (world ms), the packet, the conducted TX power (dBm), the sender's address. */
+export interface AdvertEvent {
+  time: number;
+  packet: Uint8Array;
   txPowerDbm: number;
+  /** "aa:bb:cc:dd:ee:ff random", as scanners report it. */
+  address: string;
+}
+
+/** What a device has on air over a window, on average: enough for collisions and for aggregate reception. */
+export interface AirState {
+  txPowerDbm: number;
+  /** Advertising events per second, averaged over the window. */
+  eventsPerSecond: number;
+  /** Packets sent in turn (one per event), and the address they go out from. */
+  packets: readonly Uint8Array[];
+  address: string;
 }
 
 /** One device on the air. */
@@ -230,12 +265,42 @@ export interface AirDevice {
   kind: RadioKind;
   /** Resident carrying it. */
   resident: number;
-  /** Antenna gain on transmit (dBi; for phones, their calibrated effective power is in txPowerDbm). */
+  /** Antenna gain on transmit, dBi (phones: 0, their calibrated TX power is already effective). */
   txGainDb: number;
   /** What the device reports minus what arrives, dB (antenna gain, calibration error). */
   rssiOffsetDb: number;
-  /** Its advertising runs overlapping [from, until) (world ms). */
-  advertising(from: number, until: number): readonly AdvertisingRun[];
+  /** Its advertising events starting in [from, until) (world ms), in time order. */
+  advertsBetween(from: number, until: number): readonly AdvertEvent[];
+  /** What it has on air over [from, until), or null when it is silent. */
+  airState(from: number, until: number): AirState | null;
+}
+
+/** A device's advertising over a stretch of world time (ms): `packets` in turn, one per event. */
+export interface AdvertisingRun {
+  from: number;
+  until: number;
+  packets: readonly Uint8Array[];
+  intervalMs: number;
+  txPowerDbm: number;
+  address: string;
+}
+
+/**
+ * The events of a run within [from, until): event k at run.from + k·(interval + mean advDelay) moved by
+ * its own advDelay draw (event 0 at run.from), as the link layer spaces them.
+ */
+export function runEvents(radio: Radio, transmitter: number, run: AdvertisingRun, from: number, until: number, out: AdvertEvent[]): void {
+  const maxDelay = radio.values.advDelayMax;
+  const step = run.intervalMs + maxDelay / 2;
+  const lo = Math.max(from, run.from);
+  const hi = Math.min(until, run.until);
+  if (hi <= lo) return;
+  const kFirst = Math.max(0, Math.ceil((lo - run.from - maxDelay / 2) / step));
+  const kLast = Math.floor((hi - run.from + maxDelay / 2) / step);
+  for (let k = kFirst; k <= kLast; k++) {
+    const time = k === 0 ? run.from : run.from + k * step + (radio.eventUniform(transmitter, run.from, k) - 0.5) * maxDelay;
+    if (time >= lo && time < hi) out.push({ time, packet: run.packets[k % run.packets.length]!, txPowerDbm: run.txPowerDbm, address: run.address });
+  }
 }
 
 /** A scan: a receiver listening from `from` to `until` (world ms). */
@@ -251,77 +316,59 @@ export interface Reception {
   packet: Uint8Array;
   /** As the receiver reports it, dBm (integer). */
   rssi: number;
-  /** Sender's device id. */
+  /** Sender's device id, address, and conducted TX power (dBm). */
   from: number;
+  address: string;
+  txPowerDbm: number;
+}
+
+/** What one scan window heard of one packet, in aggregate: how often, and how strong as the receiver reports it. */
+export interface WindowHeard {
+  packet: Uint8Array;
+  from: number;
+  txPowerDbm: number;
+  count: number;
+  /** Mean and strongest RSSI of the packets heard, dBm. */
+  rssiMean: number;
+  rssiMax: number;
 }
 
 /** Number of advertising channels. */
 const CHANNELS = 3;
 
-/** Times (world ms) of a run's advertising events within [from, until): one per interval plus advDelay. */
-export function forEachAdvertEvent(radio: Radio, transmitter: number, run: AdvertisingRun, from: number, until: number, visit: (time: number, k: number) => void): void {
-  const maxDelay = radio.values.advDelayMax;
-  const step = run.intervalMs + maxDelay / 2;
-  const lo = Math.max(from, run.from);
-  const hi = Math.min(until, run.until);
-  if (hi <= lo) return;
-  // Event k lies within ±maxDelay/2 of run.from + k·step.
-  const kFirst = Math.max(0, Math.ceil((lo - run.from - maxDelay / 2) / step));
-  const kLast = Math.floor((hi - run.from + maxDelay / 2) / step);
-  for (let k = kFirst; k <= kLast; k++) {
-    const time = k === 0 ? run.from : run.from + k * step + (radio.eventUniform(transmitter, run.from, k) - 0.5) * maxDelay;
-    if (time >= lo && time < hi) visit(time, k);
-  }
-}
-
 /** A sender within reach of a scan, with its link. */
 interface Candidate {
   device: AirDevice;
+  air: AirState;
   segment: number;
   meanDbm: number;
-  /** Advertising events per second per channel (for collisions). */
-  rate: number;
-  runs: readonly AdvertisingRun[];
+  /** Chance that one of its packets is lost to an overlapping, not much weaker, packet. */
   collision: number;
 }
 
 /**
- * Every advert a receiver hears during one scan window. `senders` are the devices that may be on air near
- * it (the caller gathers them by place); `segmentOf` gives a resident's track segment during the window
- * (people do not move within a window of seconds: the window's start decides). `accept` filters packets
- * the receiver's software keeps (a phone app sees only its own profile); filtered packets still collide.
+ * The senders a receiver might hear in a window, with their mean received power and collision chance.
+ * `segmentOf` gives a resident's track segment for the window (people stand still for minutes, so one
+ * segment stands for a window of seconds).
  */
-export function receiveWindow(
-  radio: Radio,
-  receiver: AirDevice,
-  window: ScanWindow,
-  senders: readonly AirDevice[],
-  segmentOf: (resident: number) => number,
-  random: Random,
-  accept: (packet: Uint8Array) => boolean,
-  out: (reception: Reception) => void
-): void {
+function candidatesFor(radio: Radio, receiver: AirDevice, window: ScanWindow, senders: readonly AirDevice[], segmentOf: (resident: number) => number): { rxSegment: number; candidates: Candidate[] } {
   const tracks = radio.world.tracks;
   const rxSegment = segmentOf(receiver.resident);
-  if (tracks.place[rxSegment] === AWAY) return;
-  const sensitivity = radio.sensitivity(receiver.kind);
   const candidates: Candidate[] = [];
+  if (tracks.place[rxSegment] === AWAY) return { rxSegment, candidates };
+  const sensitivity = radio.sensitivity(receiver.kind);
   for (const device of senders) {
     if (device.resident === receiver.resident) continue;
     const segment = segmentOf(device.resident);
     if (tracks.place[segment] === AWAY) continue;
-    const runs = device.advertising(window.from, window.until);
-    if (runs.length === 0) continue;
-    const link = radio.link(segment, rxSegment);
-    const eirp = runs[0]!.txPowerDbm + device.txGainDb;
-    const unshadowed = radio.unshadowedDbm(eirp, link);
-    if (unshadowed + radio.maxMarginDb(link.sigma) < sensitivity) continue;
-    const meanDbm = unshadowed + radio.shadowDb(segment, rxSegment, link.sigma);
+    const gain = radio.pathGainDb(segment, rxSegment);
+    if (gain === -Infinity) continue;
+    const air = device.airState(window.from, window.until);
+    if (!air || air.eventsPerSecond <= 0) continue;
+    const meanDbm = air.txPowerDbm + device.txGainDb + gain;
     if (meanDbm + 3 * radio.values.channelSigma + 3 * radio.values.packetSigma < sensitivity) continue;
-    const rate = 1000 / (runs[0]!.intervalMs + radio.values.advDelayMax / 2);
-    candidates.push({ device, segment, meanDbm, rate, runs, collision: 0 });
+    candidates.push({ device, air, segment, meanDbm, collision: 0 });
   }
-  if (candidates.length === 0) return;
   // Unslotted-ALOHA collisions: a packet is lost when another sender's packet on the same channel overlaps
   // it (vulnerable time 2 × airtime) and is not weaker by the capture margin.
   candidates.sort((a, b) => b.meanDbm - a.meanDbm);
@@ -329,20 +376,112 @@ export function receiveWindow(
   let strongerRate = 0;
   let j = 0;
   for (const c of candidates) {
-    while (j < candidates.length && candidates[j]!.meanDbm > c.meanDbm - radio.values.captureMargin) strongerRate += candidates[j++]!.rate;
-    c.collision = 1 - Math.exp(-vulnerableS * (strongerRate - c.rate));
+    while (j < candidates.length && candidates[j]!.meanDbm > c.meanDbm - radio.values.captureMargin) strongerRate += candidates[j++]!.air.eventsPerSecond;
+    c.collision = 1 - Math.exp(-vulnerableS * (strongerRate - c.air.eventsPerSecond));
   }
-  const dwell = radio.channelDwellMs(receiver.kind);
+  return { rxSegment, candidates };
+}
+
+/** The advertising channel (0..2) a scanner listens on at `time` of a window that began on channel 0. */
+function channelAt(radio: Radio, kind: RadioKind, window: ScanWindow, time: number): number {
+  return Math.floor((time - window.from) / radio.channelDwellMs(kind)) % CHANNELS;
+}
+
+/**
+ * Every advert a receiver hears during a window, one by one (for tags: each goes to the firmware, whose scan
+ * filters decide what it keeps).
+ */
+export function receiveEvents(
+  radio: Radio,
+  receiver: AirDevice,
+  window: ScanWindow,
+  senders: readonly AirDevice[],
+  segmentOf: (resident: number) => number,
+  random: Random,
+  out: (reception: Reception) => void
+): void {
+  const { rxSegment, candidates } = candidatesFor(radio, receiver, window, senders, segmentOf);
+  const sensitivity = radio.sensitivity(receiver.kind);
   for (const c of candidates) {
     const channelDb = [0, 1, 2].map((ch) => radio.channelDb(c.segment, rxSegment, ch));
-    for (const run of c.runs) {
-      forEachAdvertEvent(radio, c.device.id, run, window.from, window.until, (time, k) => {
-        const packet = run.packets[k % run.packets.length]!;
-        const channel = Math.floor((time - window.from) / dwell) % CHANNELS;
-        const arriving = c.meanDbm + channelDb[channel]! + radio.packetDb(random);
-        if (arriving < sensitivity || random.next() < c.collision || !accept(packet)) return;
-        out({ time, packet, rssi: Math.round(Math.max(-127, Math.min(20, arriving + receiver.rssiOffsetDb))), from: c.device.id });
-      });
+    for (const e of c.device.advertsBetween(window.from, window.until)) {
+      const arriving = c.meanDbm + channelDb[channelAt(radio, receiver.kind, window, e.time)]! + radio.packetDb(random);
+      if (arriving < sensitivity || random.next() < c.collision) continue;
+      out({ time: e.time, packet: e.packet, rssi: reportedRssi(arriving, receiver), from: c.device.id, address: e.address, txPowerDbm: e.txPowerDbm });
     }
   }
+}
+
+/**
+ * What a receiver hears during a window, per packet in aggregate (for phones, whose apps keep per-scan
+ * figures): on each channel the expected number of the sender's events that fall while the scanner listens
+ * there, each heard with the chance that its fading clears the sensitivity and it does not collide; the
+ * count heard is drawn (Poisson), and the RSSI is the mean of the packet fading above the sensitivity.
+ * A sender's packets are those it has on air at the window (an ID change inside it is not split).
+ * `accept` picks what the receiver keeps; every candidate still takes air time and collides.
+ */
+export function receiveAggregate(
+  radio: Radio,
+  receiver: AirDevice,
+  window: ScanWindow,
+  senders: readonly AirDevice[],
+  segmentOf: (resident: number) => number,
+  random: Random,
+  accept: (sender: AirDevice, packet: Uint8Array) => boolean,
+  out: (heard: WindowHeard) => void
+): void {
+  const { rxSegment, candidates } = candidatesFor(radio, receiver, window, senders, segmentOf);
+  const sensitivity = radio.sensitivity(receiver.kind);
+  const sigma = radio.values.packetSigma;
+  const dwell = radio.channelDwellMs(receiver.kind);
+  const listen = [0, 0, 0];
+  for (let t = window.from; t < window.until; t += dwell) listen[channelAt(radio, receiver.kind, window, t)] += (Math.min(window.until, t + dwell) - t) / 1000;
+  for (const c of candidates) {
+    const kept = c.air.packets.filter((packet) => accept(c.device, packet));
+    if (kept.length === 0) continue;
+    const perPacketRate = c.air.eventsPerSecond / c.air.packets.length;
+    for (const packet of kept) {
+      let count = 0;
+      let sum = 0;
+      let max = -Infinity;
+      for (let ch = 0; ch < CHANNELS; ch++) {
+        if (listen[ch] === 0) continue;
+        const mean = c.meanDbm + radio.channelDb(c.segment, rxSegment, ch);
+        const alpha = (sensitivity - mean) / sigma;
+        const pass = normalTail(alpha);
+        const heard = poisson(random, perPacketRate * listen[ch]! * pass * (1 - c.collision));
+        if (heard === 0) continue;
+        // Mean of the fading above the threshold: μ + σ·φ(α)/Q(α).
+        const above = mean + (sigma * Math.exp(-0.5 * alpha * alpha)) / Math.sqrt(2 * Math.PI) / Math.max(pass, 1e-12);
+        count += heard;
+        sum += heard * above;
+        max = Math.max(max, above);
+      }
+      if (count === 0) continue;
+      out({ packet, from: c.device.id, txPowerDbm: c.air.txPowerDbm, count, rssiMean: reportedRssi(sum / count, receiver), rssiMax: reportedRssi(max, receiver) });
+    }
+  }
+}
+
+/** An arriving power as the receiver reports it: its offset added, rounded, within the HCI range. */
+function reportedRssi(arrivingDbm: number, receiver: AirDevice): number {
+  return Math.round(Math.max(-127, Math.min(20, arrivingDbm + receiver.rssiOffsetDb)));
+}
+
+/** P(Z ≥ x) for a standard normal Z (Abramowitz & Stegun 7.1.26 for erfc; error < 1.5·10⁻⁷). */
+export function normalTail(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * z);
+  const erfc = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-z * z);
+  return x >= 0 ? erfc / 2 : 1 - erfc / 2;
+}
+
+/** A Poisson draw with mean `lambda` (Knuth's product method; a rounded normal above 30). */
+export function poisson(random: Random, lambda: number): number {
+  if (lambda <= 0) return 0;
+  if (lambda > 30) return Math.max(0, Math.round(random.normal(lambda, Math.sqrt(lambda))));
+  const limit = Math.exp(-lambda);
+  let k = 0;
+  for (let p = random.next(); p > limit; p *= random.next()) k++;
+  return k;
 }
