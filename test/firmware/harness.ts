@@ -173,6 +173,48 @@ export function otherDevice(random: Random, profile: "gaen" | "bluezone"): Other
   };
 }
 
+/** One device that comes by during a busy schedule. */
+export interface Visit {
+  device: OtherDevice;
+  /** World time (ms) it comes within range. */
+  arrivalMs: number;
+  /** Scans of the tag that hear it, from its arrival on. */
+  scans: number;
+  rssi: number;
+}
+
+/**
+ * `perDay` visits a day for `days` days from UTC day `firstDay`, evenly spread over each day, each heard in
+ * 1–3 scans at −50…−89 dBm; GAEN and Bluezone devices in turn.
+ */
+export function busySchedule(seed: string, firstDay: number, days: number, perDay: number): Visit[] {
+  const random = new Random(seed);
+  const visits: Visit[] = [];
+  for (let d = 0; d < days; d++) {
+    for (let k = 0; k < perDay; k++) {
+      visits.push({
+        device: otherDevice(random, k % 2 ? "bluezone" : "gaen"),
+        arrivalMs: ((firstDay + d) * 86400 + ((k + 0.5) * 86400) / perDay) * 1000,
+        scans: 1 + (random.uint32() % 3),
+        rssi: -50 - (random.uint32() % 40),
+      });
+    }
+  }
+  return visits;
+}
+
+/** What a tag hears during a schedule (for runScans): each visitor's advert in its first `scans` scans. */
+export function hearVisits(visits: Visit[]): (timeMs: number) => ReceivedAdvert[] {
+  let next = 0;
+  let present: { visit: Visit; scansLeft: number }[] = [];
+  return (timeMs) => {
+    for (; next < visits.length && visits[next]!.arrivalMs <= timeMs; next++) present.push({ visit: visits[next]!, scansLeft: visits[next]!.scans });
+    const heard = present.map(({ visit }) => ({ address: visit.device.address, rssi: visit.rssi, data: visit.device.data }));
+    present = present.filter((p) => --p.scansLeft > 0);
+    return heard;
+  };
+}
+
 /** A light (LED1…) or the vibration motor lit for `ms` from world time `start`. */
 export interface Pulse {
   output: string;
@@ -203,6 +245,22 @@ export function recordLights(tag: HostTag, untilMs: number, stepMs = 5): Pulse[]
 /** The encounters in the tag's flash log, in cursor order, decoded as the gateway decodes them. */
 export function loggedEncounters(tag: HostTag): Encounter[] {
   return new EncounterLog(tag.storage).readFrom(0, Infinity).map((r) => decodeRecord(r.record, 0, r.origin)!);
+}
+
+/**
+ * Arms a power cut for the first `Storage.write(name, data, offset)` of the program that `matches`: only
+ * the first `bytesThatLand` bytes of it reach flash (see FlashStorage.cutPowerDuringNextWrite).
+ */
+export function cutPowerDuringWrite(tag: HostTag, matches: (name: string, offset: number) => boolean, bytesThatLand: number): void {
+  const storage = tag.storage;
+  const write = storage.write;
+  storage.write = (name, data, offset, size) => {
+    if (matches(name, offset ?? 0)) {
+      storage.write = write;
+      storage.cutPowerDuringNextWrite(bytesThatLand);
+    }
+    return write.call(storage, name, data, offset, size);
+  };
 }
 
 /** The tag's log block files with their bytes, by name. */

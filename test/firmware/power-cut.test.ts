@@ -9,7 +9,7 @@ import { RECORD_BYTES, RECORD_COMPLETE, RECORD_TORN, recordState } from "../../f
 import { HEADER_BYTES } from "../../sim/espruino/storage";
 import { Random } from "../../sim/espruino/random";
 import type { ReceivedAdvert } from "../../sim/espruino/nrf";
-import { bootTag, expectNoErrors, firmwareBundle, logBlocks, loggedEncounters, newWorld, otherDevice, OtherDevice, runScans, setClock } from "./harness";
+import { bootTag, cutPowerDuringWrite, expectNoErrors, firmwareBundle, LOG_BLOCKS, logBlocks, loggedEncounters, newWorld, otherDevice, OtherDevice, runScans, setClock } from "./harness";
 
 /** 2024-03-18T10:00:00Z. */
 const START_S = 19800 * 86400 + 10 * 3600;
@@ -24,10 +24,10 @@ describe("firmware: power cut during a log write", function () {
   });
 
   const cases = [
-    { what: "a record appended to a block", minutesBefore: 60, bytesThatLand: RECORD_BYTES_THAT_LAND },
-    { what: "the first record of a new block (its file header landed)", minutesBefore: 0, bytesThatLand: HEADER_BYTES + RECORD_BYTES_THAT_LAND },
+    { what: "a record appended to a block", minutesBefore: 60, newBlock: false, bytesThatLand: RECORD_BYTES_THAT_LAND },
+    { what: "the first record of a new block (its file header landed)", minutesBefore: 0, newBlock: true, bytesThatLand: HEADER_BYTES + RECORD_BYTES_THAT_LAND },
   ];
-  for (const { what, minutesBefore, bytesThatLand } of cases) {
+  for (const { what, minutesBefore, newBlock, bytesThatLand } of cases) {
     it(`keeps every earlier record, skips the torn one, rewrites nothing, and logs on: cut in ${what}`, () => {
       const world = newWorld(START_S);
       const tag = bootTag(world, firmware, { time: START_S });
@@ -45,7 +45,8 @@ describe("firmware: power cut during a log write", function () {
       const blocksBefore = logBlocks(tag);
       const written = earlier.length * RECORD_BYTES;
 
-      tag.storage.cutPowerDuringNextWrite(bytesThatLand);
+      // A new block file is written whole at offset 0 (header, then its first record); later records at their offsets.
+      cutPowerDuringWrite(tag, (file, offset) => LOG_BLOCKS.test(file) && (offset === 0) === newBlock, bytesThatLand);
       runScans(tag, world.now() + 60 * MINUTE_MS, onePerScan);
       expect(tag.state, "the cut turned the tag off").to.equal("off");
       const [[name, bytes]] = [...logBlocks(tag)];
