@@ -1,0 +1,111 @@
+/**
+ * `npm run sim -- --scenario commune --tags N --days D --seed S --out DIR`: runs a scenario with the real
+ * firmware bundle, shows progress, prints the summary table and writes result.json, performance.json and
+ * report.html into the output folder.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { Command, InvalidArgumentError } from "commander";
+import { SingleBar, Presets } from "cli-progress";
+import { applyOverrides, bundledScenarios, isScenarioErrors, loadScenario, MAX_DAYS, MAX_RESIDENTS } from "./scenario";
+import { bundleTagFactory, simulate } from "./simulation";
+import { buildResult, consoleSummary, Performance, writeOutputs } from "./report";
+
+/** The firmware as uploaded to tags (npm run build). */
+const DEFAULT_BUNDLE = "dist/tag.min.js";
+const DEFAULT_SEED = "zonetag";
+
+/** A parser for an integer option within [min, max]. */
+function integer(name: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`${name} must be a whole number (got "${value}")`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max} (got ${n})`);
+    return n;
+  };
+}
+
+/** Command-line options after parsing. */
+interface CliOptions {
+  scenario: string;
+  tags?: number;
+  days?: number;
+  residents?: number;
+  seed: string;
+  out?: string;
+  bundle: string;
+  progress: boolean;
+}
+
+/** Parses arguments, runs the simulation, writes the outputs; returns the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command()
+    .name("npm run sim --")
+    .description("Run the zonetag commune simulator: the real firmware bundle on virtual tags, phones, radio and ground truth.")
+    .option("-s, --scenario <name|file.json>", `scenario: ${bundledScenarios().join(", ")}, or a path to a scenario file`, "commune")
+    .option("-t, --tags <count>", "hand out exactly this many tags (residents without a phone app first, elderly first)", integer("--tags", 0, MAX_RESIDENTS))
+    .option("-d, --days <count>", "days to simulate", integer("--days", 1, MAX_DAYS))
+    .option("-r, --residents <count>", "residents of the commune", integer("--residents", 2, MAX_RESIDENTS))
+    .option("--seed <text>", "seed: the same seed gives the same result.json", DEFAULT_SEED)
+    .option("-o, --out <dir>", "output folder (default out/<scenario>-<seed>)")
+    .option("--bundle <file>", "firmware bundle the tags run", DEFAULT_BUNDLE)
+    .option("--no-progress", "no progress bar")
+    .showHelpAfterError()
+    .exitOverride();
+  try {
+    program.parse(argv as string[], { from: "user" });
+  } catch (error) {
+    return (error as { exitCode?: number }).exitCode ?? 1;
+  }
+  const options = program.opts<CliOptions>();
+  if (options.seed.trim() === "") return fail("--seed must not be empty");
+  const loaded = loadScenario(options.scenario);
+  if (isScenarioErrors(loaded)) return fail(loaded.errors.join("\n  "));
+  const scenario = applyOverrides(loaded, { days: options.days, residents: options.residents, tags: options.tags });
+  if (isScenarioErrors(scenario)) return fail(scenario.errors.join("\n"));
+  if (!existsSync(options.bundle)) return fail(`firmware bundle ${options.bundle} not found: run "npm run build" first, or give --bundle`);
+  const bundle = readFileSync(options.bundle, "utf8");
+  const out = resolve(options.out ?? `out/${scenario.name}-${options.seed.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+
+  const bar = new SingleBar({ format: "simulating |{bar}| {percentage}% | day {day}/{days} | ETA {eta_formatted}", hideCursor: true }, Presets.shades_classic);
+  const showProgress = options.progress && process.stderr.isTTY;
+  if (showProgress) bar.start(1, 0, { day: 0, days: scenario.days });
+  let peakRss = process.memoryUsage().rss;
+  const outcome = await simulate({
+    scenario,
+    seed: options.seed,
+    tagFactory: bundleTagFactory(bundle),
+    onProgress: (done, total) => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      if (showProgress) bar.update(done / total, { day: Math.floor((done / total) * scenario.days), days: scenario.days });
+    },
+  });
+  if (showProgress) bar.stop();
+  const result = buildResult(outcome);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const performance: Performance = {
+    wallSeconds: outcome.wallSeconds,
+    tagHours: outcome.tagHours,
+    tagHoursPerSecond: outcome.tagHours / outcome.wallSeconds,
+    peakRssMb: peakRss / 1048576,
+  };
+  console.log(consoleSummary(result, performance));
+  const paths = writeOutputs(out, result, performance);
+  console.log(`\nwrote ${paths.result}\n      ${paths.report}`);
+  return 0;
+}
+
+function fail(message: string): number {
+  console.error(`error: ${message}`);
+  return 2;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(error instanceof Error ? error.stack ?? error.message : error);
+      process.exit(1);
+    }
+  );
+}
