@@ -2,11 +2,13 @@
  * Exposure matching: the IDs of imported diagnosis keys joined with the encounters tags logged, scored by
  * a risk rule (risk-rule.ts), written to the store with the alerts for the tags' next syncs.
  *
- * Speed: the encounter side is read once from the (prefix, time) index into a table bucketed by the top
- * bits of the prefix; then each key's IDs are derived in one batch and looked up there, so the cost is
- * one index scan plus a constant per ID. (The other way round, a map from every derived ID, would hold
- * 144 entries per key: 14 million for a file of 100 000 keys.) Only the few candidates that share a
- * prefix and a time are read back in full.
+ * Speed: the encounter side is read once from the (prefix, time) index. The encounters of each UTC day
+ * (with margins for the skew) go into a table bucketed by the top bits of the prefix, a day's being small
+ * enough to stay in the CPU's cache; keys are taken in time order, and each key's IDs, derived in one
+ * batch, are looked up in the table of the day they were on air. So the cost is one index scan plus a
+ * constant per ID. (The other way round, a map from every derived ID, would hold 144 entries per key:
+ * 14 million for a file of 100 000 keys.) Only the few candidates that share a prefix and a time are
+ * read back in full.
  */
 import { DAY_SECONDS } from "../../firmware/bluezone";
 import { DEFAULT_CONFIG } from "../../firmware/config";
@@ -25,9 +27,8 @@ export const DEFAULT_SCAN_PERIOD_MINUTES = 5;
  * "high" setting. A commune that calibrates its phones can set another.
  */
 export const DEFAULT_BLUEZONE_TX_POWER_DBM = DEFAULT_CONFIG.txPower;
-/** Bits of the prefix filter: 2^22 bits, 512 KB, small enough to stay in a core's cache. */
-const FILTER_BITS = 22;
-const FILTER_SHIFT = 32 - FILTER_BITS;
+/** A table's filter has this many bits per encounter (about 1 in 16 misses passes it). */
+const FILTER_BITS_PER_ROW = 16;
 /** Keys between progress reports. */
 const PROGRESS_EVERY = 1000;
 
@@ -71,31 +72,47 @@ interface Candidate {
   until: number;
 }
 
-/** The encounter index with a lookup table: rows of prefixes whose top `bits` bits are b lie in [starts[b], starts[b + 1]). */
+/**
+ * Encounters of one time range in prefix order, with a lookup table: rows whose prefix has top bits b
+ * lie in [starts[b], starts[b + 1]); and a bit filter of the top `filterBits` bits that turns most
+ * misses away with one cached read.
+ */
 interface PrefixTable {
-  index: EncounterIndex;
+  prefixes: Uint32Array;
+  minutes: Float64Array;
   shift: number;
   starts: Int32Array;
+  filterShift: number;
   filter: Uint32Array;
 }
 
-/** Buckets the (prefix-sorted) index by the top bits of the prefix: about one row per bucket. */
-function prefixTable(index: EncounterIndex): PrefixTable {
-  const bits = Math.min(24, Math.max(8, Math.ceil(Math.log2(index.prefixes.length + 1))));
+/** The table of the index rows first seen (to the minute) in [from, until]. */
+function prefixTable(index: EncounterIndex, from: number, until: number): PrefixTable {
+  let count = 0;
+  for (let i = 0; i < index.firstSeen.length; i++) if (index.firstSeen[i] + INDEX_TIME_STEP_SECONDS > from && index.firstSeen[i] <= until) count++;
+  const prefixes = new Uint32Array(count);
+  const minutes = new Float64Array(count);
+  for (let i = 0, n = 0; i < index.firstSeen.length; i++) {
+    if (index.firstSeen[i] + INDEX_TIME_STEP_SECONDS > from && index.firstSeen[i] <= until) {
+      prefixes[n] = index.prefixes[i];
+      minutes[n++] = index.firstSeen[i];
+    }
+  }
+  const bits = Math.min(24, Math.max(4, Math.ceil(Math.log2(count + 1))));
   const shift = 32 - bits;
-  const buckets = 2 ** bits;
-  const starts = new Int32Array(buckets + 1);
-  let row = 0;
-  for (let b = 0; b <= buckets; b++) {
-    while (row < index.prefixes.length && index.prefixes[row] >>> shift < b) row++;
+  const starts = new Int32Array(2 ** bits + 1);
+  for (let b = 0, row = 0; b < starts.length; b++) {
+    while (row < count && prefixes[row] >>> shift < b) row++;
     starts[b] = row;
   }
-  const filter = new Uint32Array(2 ** (FILTER_BITS - 5));
-  for (const prefix of index.prefixes) {
-    const bit = prefix >>> FILTER_SHIFT;
+  const filterBits = Math.min(32, Math.max(5, Math.ceil(Math.log2((count + 1) * FILTER_BITS_PER_ROW))));
+  const filterShift = 32 - filterBits;
+  const filter = new Uint32Array(2 ** (filterBits - 5));
+  for (const prefix of prefixes) {
+    const bit = prefix >>> filterShift;
     filter[bit >>> 5] |= 1 << (bit & 31);
   }
-  return { index, shift, starts, filter };
+  return { prefixes, minutes, shift, starts, filterShift, filter };
 }
 
 /** The end of the time in which a key's IDs were on air. */
@@ -103,24 +120,48 @@ function keyAirEnd(key: DiagnosisKey): number {
   return key.profile === "gaen" ? key.endTime : key.endTime + DAY_SECONDS / key.idsPerDay;
 }
 
+/** Where a record time must lie to match the ID on air [start, end): its quarter hour overlaps the ID's time ± skew. */
+function recordWindow(start: number, end: number): { from: number; until: number } {
+  return { from: start - CLOCK_SKEW_SECONDS - QUARTER_SECONDS, until: end + CLOCK_SKEW_SECONDS };
+}
+
+/** The day tables of one matching run, built as IDs of each day (and ID length) come up. */
+class DayTables {
+  private readonly tables = new Map<string, PrefixTable>();
+  constructor(private readonly index: EncounterIndex) {}
+
+  /** The table for IDs of `idSeconds` that start on UTC day `day`: every record time they can match. */
+  of(day: number, idSeconds: number): PrefixTable {
+    const name = `${day}/${idSeconds}`;
+    let table = this.tables.get(name);
+    if (!table) {
+      const { from, until } = recordWindow(day * DAY_SECONDS, (day + 1) * DAY_SECONDS + idSeconds);
+      this.tables.set(name, (table = prefixTable(this.index, from, until)));
+    }
+    return table;
+  }
+}
+
 /**
  * Adds to `out` the encounters that share an ID's prefix and were first seen while it was on air, ±
  * the clock skew. A record keeps its first sighting as the quarter hour it fell in, so a record time
  * matches when that quarter hour overlaps the ID's time ± skew.
  */
-function findCandidates(table: PrefixTable, key: StoredDiagnosisKey, ids: DerivedIds, out: Candidate[]): void {
-  const { prefixes, firstSeen } = table.index;
+function findCandidates(tables: DayTables, key: StoredDiagnosisKey, ids: DerivedIds, out: Candidate[]): void {
+  let day = utcDay(ids.startTime);
+  let table = tables.of(day, ids.idSeconds);
   for (let i = 0; i < ids.count; i++) {
+    const start = ids.startTime + i * ids.idSeconds;
+    if (utcDay(start) !== day) table = tables.of((day = utcDay(start)), ids.idSeconds);
     const offset = i * ids.idBytes;
     const prefix = idPrefix(ids.bytes, offset);
-    const bit = prefix >>> FILTER_SHIFT;
+    const bit = prefix >>> table.filterShift;
     if ((table.filter[bit >>> 5] & (1 << (bit & 31))) === 0) continue;
     const bucket = prefix >>> table.shift;
     for (let row = table.starts[bucket]; row < table.starts[bucket + 1]; row++) {
-      if (prefixes[row] !== prefix) continue;
-      const from = ids.startTime + i * ids.idSeconds - CLOCK_SKEW_SECONDS - QUARTER_SECONDS;
-      const until = ids.startTime + (i + 1) * ids.idSeconds + CLOCK_SKEW_SECONDS;
-      const minute = firstSeen[row];
+      if (table.prefixes[row] !== prefix) continue;
+      const { from, until } = recordWindow(start, start + ids.idSeconds);
+      const minute = table.minutes[row];
       if (minute + INDEX_TIME_STEP_SECONDS > from && minute < until) {
         out.push({ key, id: ids.bytes.slice(offset, offset + ids.idBytes), prefix, minute, from, until });
       }
@@ -143,15 +184,17 @@ export function matchExposures(store: GatewayStore, options: MatchOptions): Matc
   if (keys.length > 0) {
     let from = Infinity;
     let until = -Infinity;
-    for (const k of keys) {
-      from = Math.min(from, k.startTime - CLOCK_SKEW_SECONDS - QUARTER_SECONDS);
-      until = Math.max(until, keyAirEnd(k) + CLOCK_SKEW_SECONDS);
+    for (const key of keys) {
+      const window = recordWindow(key.startTime, keyAirEnd(key));
+      from = Math.min(from, window.from);
+      until = Math.max(until, window.until);
     }
-    const table = prefixTable(store.encounterIndex(from, until));
+    const tables = new DayTables(store.encounterIndex(from, until));
+    keys.sort((a, b) => a.startTime - b.startTime); // a day's table stays in cache while its keys are done
     keys.forEach((key, done) => {
       const ids = diagnosisIds(key);
       report.ids += ids.count;
-      findCandidates(table, key, ids, candidates);
+      findCandidates(tables, key, ids, candidates);
       if (options.onProgress && (done + 1) % PROGRESS_EVERY === 0) options.onProgress(done + 1, keys.length);
     });
     if (options.onProgress) options.onProgress(keys.length, keys.length);
