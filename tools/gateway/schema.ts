@@ -45,6 +45,7 @@ export const MIGRATIONS: readonly string[] = [
     bytes INTEGER NOT NULL DEFAULT 0,    -- log bytes received
     outcome TEXT                          -- null while running; 'ok' or why it ended early
   );
+  CREATE INDEX syncs_tag ON syncs (tag);
 
   CREATE TABLE encounters (
     id INTEGER PRIMARY KEY,

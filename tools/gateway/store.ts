@@ -355,6 +355,7 @@ export class GatewayStore {
     const db = new Database(path);
     try {
       db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = FULL"); // a batch acknowledged to a tag must survive a power cut
       db.pragma("foreign_keys = ON");
       db.pragma("busy_timeout = 5000"); // a dashboard and a CLI may share the folder
       db.pragma("cache_size = -32768"); // 32 MB of pages: the encounter indexes of a commune
