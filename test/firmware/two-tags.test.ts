@@ -10,7 +10,7 @@ import type { HostTag } from "../../sim/espruino/tag";
 
 /** 2024-03-18T09:00:00Z. */
 const START_S = 19800 * 86400 + 9 * 3600;
-/** About 1 m between two wrists (free-space loss near 41 dB at 1 m, 0 dBm sent, some body loss). */
+/** Two wrists 1 m apart: 0 dBm sent, about 40 dB of free-space loss at 1 m and 20 dB of body loss. */
 const RSSI_1M = -60;
 const HOUR_MS = 3600_000;
 /** Rotation period with both profiles (the address, and so the encounter, changes with it). */
