@@ -53,8 +53,16 @@ var BLOCK_LEAD_QUARTERS = 8;
 var THIN_KEEP_NUMERATOR = 3;
 var THIN_KEEP_DENOMINATOR = 4;
 var BLOCK_NAME_PREFIX = "zl";
-var BLOCK_FILES = /^zl[0-9a-z]+_/;
+/** Block file names: an appended block's, or a thinned copy's with the serial of the block it replaces. */
+var BLOCK_FILES = /^zl[0-9a-z]+_[0-9a-z]+(_[0-9a-z]+)?$/;
+/** Fields of a block name after the prefix, separated by "_". */
+var SERIAL_FIELD = 0;
+var ORIGIN_FIELD = 1;
+/** Only in the name of a thinned copy: the serial of the block it replaces. */
+var SOURCE_FIELD = 2;
 var STATE_FILE = "zlstate";
+var LOG_FULL = "log full";
+var WRITE_FAILED = "write failed";
 
 /** The part of Espruino's Storage the log uses: require("Storage") on the tag, FlashStorage on the host. */
 export interface LogStorage {
@@ -104,20 +112,12 @@ export interface LogStatus {
   dropped: number;
 }
 
-/** A block file as named. */
-interface Block {
-  name: string;
-  serial: number;
-  origin: number;
-  /** Serial of the block this one is a thinned copy of; -1 for a block filled by appends. */
-  source: number;
-}
-
 /** Flash taken by a file of `dataBytes` bytes: Storage's header plus the data padded to a flash word. */
 export function storageFootprint(dataBytes: number): number {
   return STORAGE_HEADER_BYTES + Math.ceil(dataBytes / FLASH_WORD_BYTES) * FLASH_WORD_BYTES;
 }
 
+var BLOCK_FOOTPRINT = storageFootprint(BLOCK_BYTES);
 /** Flash kept free for thinning: the largest copy a thinning writes before it erases the original. */
 var THIN_RESERVE_BYTES = storageFootprint(Math.floor((BLOCK_RECORDS * THIN_KEEP_NUMERATOR) / THIN_KEEP_DENOMINATOR) * RECORD_BYTES);
 
@@ -131,39 +131,37 @@ function blockTakes(origin: number, count: number, t: number): boolean {
   return count < BLOCK_RECORDS && recordFitsBlock(t, origin);
 }
 
-function blockName(serial: number, origin: number, source: number): string {
-  return BLOCK_NAME_PREFIX + serial.toString(36) + "_" + origin.toString(36) + (source >= 0 ? "_" + source.toString(36) : "");
+/** The name of an appended block; a thinned copy's adds "_" and the serial of the block it replaces. */
+function blockName(serial: number, origin: number): string {
+  return BLOCK_NAME_PREFIX + serial.toString(36) + "_" + origin.toString(36);
 }
 
-function parseBlockName(name: string): Block | null {
-  var parts = name.substr(BLOCK_NAME_PREFIX.length).split("_");
-  var serial = parseInt(parts[0], 36);
-  var origin = parseInt(parts[1], 36);
-  var source = parts.length > 2 ? parseInt(parts[2], 36) : -1;
-  if (isNaN(serial) || isNaN(origin) || isNaN(source)) return null;
-  return { name: name, serial: serial, origin: origin, source: source };
+/** One number field of a block name; -1 if the name has none there (an appended block has no source). */
+function blockField(name: string, index: number): number {
+  var field = name.substr(BLOCK_NAME_PREFIX.length).split("_")[index];
+  return field ? parseInt(field, 36) : -1;
 }
 
-/** The block files in Storage, by serial. */
-function listBlocks(storage: LogStorage): Block[] {
-  var names = storage.list(BLOCK_FILES);
-  var blocks: Block[] = [];
-  for (var i = 0; i < names.length; i++) {
-    var block = parseBlockName(names[i]);
-    if (block) blocks.push(block);
-  }
-  return blocks.sort(function (a, b) {
-    return a.serial - b.serial;
-  });
+function serialOf(name: string): number {
+  return blockField(name, SERIAL_FIELD);
 }
 
-/** The oldest of `blocks` by time origin (then serial) that `accept` accepts, or null. */
-function oldestBlock(blocks: Block[], accept: (block: Block) => boolean): Block | null {
-  var oldest: Block | null = null;
-  for (var i = 0; i < blocks.length; i++) {
-    var b = blocks[i];
-    if (accept(b) && (!oldest || b.origin < oldest.origin || (b.origin === oldest.origin && b.serial < oldest.serial))) oldest = b;
-  }
+function originOf(name: string): number {
+  return blockField(name, ORIGIN_FIELD);
+}
+
+function bySerial(a: string, b: string): number {
+  return serialOf(a) - serialOf(b);
+}
+
+function ascending(a: number, b: number): number {
+  return a - b;
+}
+
+/** The oldest of the blocks `names` by time origin, then serial (`names` are by serial), that `accept` accepts. */
+function oldestBlock(names: string[], accept: (name: string) => boolean): string | null {
+  var oldest: string | null = null;
+  for (var i = 0; i < names.length; i++) if (accept(names[i]) && (oldest === null || originOf(names[i]) < originOf(oldest))) oldest = names[i];
   return oldest;
 }
 
@@ -173,298 +171,276 @@ function lastUsedIndex(bytes: Uint8Array): number {
   return -1;
 }
 
-/** Storage.write that reports a throw (full flash, power loss) as false. */
-function tryWrite(storage: LogStorage, name: string, data: Uint8Array, offset?: number, size?: number): boolean {
-  try {
-    return storage.write(name, data, offset, size) !== false;
-  } catch (e) {
-    return false;
-  }
-}
-
-/** The encounter log of one tag in `storage`. */
+/**
+ * The encounter log of one tag in `storage`. Its state lives in the constructor's closure, not in
+ * fields: the minifier shortens local names but never property names, and the upload budget is tight.
+ */
 export class EncounterLog {
-  private storage: LogStorage;
-  private budgetBytes: number;
-  private retentionDays: number;
-  /** The block appends go to; null until the next append opens one. */
-  private current: Block | null;
-  /** Next record index in the current block. */
-  private currentCount: number;
-  private nextSerial: number;
-  private acknowledged: number;
-  private failures: number;
-  private dropped: number;
+  /** Stores one closed encounter. */
+  readonly append: (e: Encounter) => AppendResult;
+  /** Up to `maxRecords` complete records from `cursor` on, in cursor order. */
+  readonly readFrom: (cursor: number, maxRecords: number) => LogRecord[];
+  /** Marks every record below `cursor` as safely at the gateway (saved); false if it could not be saved. */
+  readonly acknowledge: (cursor: number) => boolean;
+  /** Erases the blocks whose records are all older than the retention at unix time `now`; returns how many. */
+  readonly expire: (now: number) => number;
+  /** Counts and flash use. */
+  readonly status: () => LogStatus;
 
   /** Opens the log as found in `storage` (a boot): finishes an interrupted thinning, finds the write position. */
   constructor(storage: LogStorage, options?: LogOptions) {
-    this.storage = storage;
-    this.budgetBytes = (options && options.budgetBytes) || DEFAULT_LOG_BUDGET_BYTES;
-    this.retentionDays = (options && options.retentionDays) || LOG_RETENTION_DAYS;
-    this.failures = 0;
-    this.dropped = 0;
-    var state = storage.readJSON(STATE_FILE, true) || {};
-    this.acknowledged = state.a || 0;
-    this.finishThinning();
-    var blocks = listBlocks(storage);
-    var newest = blocks.length ? blocks[blocks.length - 1] : null;
-    this.nextSerial = Math.max(newest ? newest.serial + 1 : 0, state.s || 0, Math.ceil(this.acknowledged / BLOCK_RECORDS));
-    this.current = null;
-    this.currentCount = 0;
-    if (newest && newest.source < 0) {
-      var next = lastUsedIndex(this.bytesOf(newest)) + 1;
-      if (next < BLOCK_RECORDS) {
-        this.current = newest;
-        this.currentCount = next;
-      }
+    var budgetBytes = (options && options.budgetBytes) || DEFAULT_LOG_BUDGET_BYTES;
+    var retentionDays = (options && options.retentionDays) || LOG_RETENTION_DAYS;
+    /** Every record below this cursor is at the gateway. */
+    var acknowledged = 0;
+    /** The block appends go to; "" until the next append opens one. */
+    var openBlock = "";
+    /** Next record index in the open block. */
+    var openCount = 0;
+    /** Serial of the next block made (appended or a thinned copy). */
+    var nextSerial = 0;
+    var failures = 0;
+    var dropped = 0;
+
+    /** The block files, by serial. */
+    function blockNames(): string[] {
+      return storage.list(BLOCK_FILES).sort(bySerial);
     }
-  }
 
-  /** Stores one closed encounter. */
-  append(e: Encounter): AppendResult {
-    var block = this.current;
-    if (block && blockTakes(block.origin, this.currentCount, e.first)) {
-      // The slot is used even if the write fails: a partly written slot must never be written again.
-      var index = this.currentCount++;
-      if (!tryWrite(this.storage, block.name, encodeRecord(e, block.origin) as Uint8Array, index * RECORD_BYTES)) return this.failed("write failed");
-      return { ok: true, cursor: block.serial * BLOCK_RECORDS + index };
+    /** The block's bytes (memory-mapped on the tag: no RAM copy); none if it is gone. */
+    function bytesOf(name: string): Uint8Array {
+      return new Uint8Array(storage.readArrayBuffer(name) || new ArrayBuffer(0));
     }
-    return this.appendToNewBlock(e);
-  }
 
-  /** Up to `maxRecords` complete records from `cursor` on, in cursor order. */
-  readFrom(cursor: number, maxRecords: number): LogRecord[] {
-    var out: LogRecord[] = [];
-    var blocks = listBlocks(this.storage);
-    for (var b = 0; b < blocks.length && out.length < maxRecords; b++) {
-      var base = blocks[b].serial * BLOCK_RECORDS;
-      if (base + BLOCK_RECORDS <= cursor) continue;
-      var bytes = this.bytesOf(blocks[b]);
-      var count = Math.floor(bytes.length / RECORD_BYTES);
-      for (var i = cursor > base ? cursor - base : 0; i < count && out.length < maxRecords; i++) {
-        var at = i * RECORD_BYTES;
-        if (recordState(bytes, at) === RECORD_COMPLETE) out.push({ cursor: base + i, origin: blocks[b].origin, record: bytes.slice(at, at + RECORD_BYTES) });
-      }
-    }
-    return out;
-  }
-
-  /** Marks every record below `cursor` as safely at the gateway (saved); false if it could not be saved. */
-  acknowledge(cursor: number): boolean {
-    var end = this.nextCursor();
-    if (cursor > end) cursor = end;
-    if (cursor <= this.acknowledged) return true;
-    var previous = this.acknowledged;
-    this.acknowledged = cursor;
-    if (this.saveState()) return true;
-    this.acknowledged = previous;
-    return false;
-  }
-
-  /** Erases the blocks whose records are all older than the retention at unix time `now`; returns how many. */
-  expire(now: number): number {
-    var cutoff = now - this.retentionDays * DAY_SECONDS;
-    var blocks = listBlocks(this.storage);
-    var erased = 0;
-    for (var b = 0; b < blocks.length; b++) {
-      if (this.newestTime(blocks[b]) < cutoff && this.eraseBlock(blocks[b])) erased++;
-    }
-    return erased;
-  }
-
-  /** Counts and flash use. */
-  status(): LogStatus {
-    var blocks = listBlocks(this.storage);
-    var records = 0;
-    var unacknowledged = 0;
-    var bytesUsed = 0;
-    for (var b = 0; b < blocks.length; b++) {
-      var bytes = this.bytesOf(blocks[b]);
-      bytesUsed += storageFootprint(bytes.length);
-      for (var i = 0; i * RECORD_BYTES < bytes.length; i++) {
-        if (recordState(bytes, i * RECORD_BYTES) !== RECORD_COMPLETE) continue;
-        records++;
-        if (blocks[b].serial * BLOCK_RECORDS + i >= this.acknowledged) unacknowledged++;
-      }
-    }
-    return {
-      records: records,
-      unacknowledged: unacknowledged,
-      bytes: bytesUsed,
-      budgetBytes: this.budgetBytes,
-      nextCursor: this.nextCursor(),
-      acknowledged: this.acknowledged,
-      failures: this.failures,
-      dropped: this.dropped,
-    };
-  }
-
-  private nextCursor(): number {
-    return this.current ? this.current.serial * BLOCK_RECORDS + this.currentCount : this.nextSerial * BLOCK_RECORDS;
-  }
-
-  private failed(reason: string): AppendResult {
-    this.failures++;
-    return { ok: false, reason: reason };
-  }
-
-  private appendToNewBlock(e: Encounter): AppendResult {
-    var origin = blockOrigin(e.first);
-    this.current = null;
-    var problem = this.makeRoom(storageFootprint(BLOCK_BYTES));
-    if (problem) return this.failed(problem);
-    var block: Block = { name: blockName(this.nextSerial, origin, -1), serial: this.nextSerial, origin: origin, source: -1 };
-    this.nextSerial++;
-    // One write creates the pre-sized file (erased 0xFF) and stores the first record.
-    if (!tryWrite(this.storage, block.name, encodeRecord(e, origin) as Uint8Array, 0, BLOCK_BYTES)) return this.failed("write failed");
-    this.current = block;
-    this.currentCount = 1;
-    this.saveState();
-    return { ok: true, cursor: block.serial * BLOCK_RECORDS };
-  }
-
-  /**
-   * Frees flash until a file of `bytes` fits the budget and leaves the thinning reserve free in Storage:
-   * acknowledged blocks first, then thinning of the oldest. Null once it fits, else why not.
-   */
-  private makeRoom(bytes: number): string | null {
-    var log = this;
-    var passStart = this.nextSerial;
-    var compacted = false;
-    for (;;) {
-      var blocks = listBlocks(this.storage);
+    function usedBytes(names: string[]): number {
       var used = 0;
-      for (var b = 0; b < blocks.length; b++) used += storageFootprint(this.bytesOf(blocks[b]).length);
-      var free = this.storage.getFree();
-      var needFree = bytes + THIN_RESERVE_BYTES;
-      // Erased files only give their flash back once Storage is compacted.
-      if (free < needFree && !compacted) {
-        this.storage.compact();
-        compacted = true;
-        continue;
-      }
-      if (used + bytes <= this.budgetBytes && free >= needFree) return null;
-      // Other files hold so much flash (or the budget is so small) that even an empty log would not do.
-      if (free + used < needFree || bytes > this.budgetBytes) return "log full";
-      compacted = false;
-      var victim = oldestBlock(blocks, function (block) {
-        return block.serial * BLOCK_RECORDS + lastUsedIndex(log.bytesOf(block)) < log.acknowledged;
-      });
-      if (victim) {
-        if (!this.eraseBlock(victim)) return "write failed";
-        continue;
-      }
-      // Each block is thinned at most once a pass, so the loss spreads over the oldest days.
-      victim = oldestBlock(blocks, function (block) {
-        return block.serial < passStart;
-      });
-      if (!victim) {
-        passStart = this.nextSerial;
-        victim = oldestBlock(blocks, function () {
-          return true;
-        });
-      }
-      if (!victim) return "log full";
-      if (!this.thin(victim)) return "write failed";
+      for (var i = 0; i < names.length; i++) used += storageFootprint(bytesOf(names[i]).length);
+      return used;
     }
-  }
 
-  /**
-   * Replaces `block` by a copy of its strongest 3/4 (acknowledged records dropped first): the copy is
-   * written before the original is erased. A block with nothing worth keeping is just erased.
-   */
-  private thin(block: Block): boolean {
-    var bytes = this.bytesOf(block);
-    var base = block.serial * BLOCK_RECORDS;
-    var total = 0;
-    // strength × 256 + index: sorting these puts the weakest (then the earliest) first.
-    var candidates: number[] = [];
-    for (var i = 0; i * RECORD_BYTES < bytes.length; i++) {
-      if (recordState(bytes, i * RECORD_BYTES) !== RECORD_COMPLETE) continue;
-      total++;
-      if (base + i >= this.acknowledged) candidates.push(recordStrength(bytes, i * RECORD_BYTES) * 256 + i);
+    /** Calls `visit(bytes, offset, cursor, origin)` for each complete record from `cursor` on, in cursor order, until it returns true. */
+    function visitRecords(cursor: number, visit: (bytes: Uint8Array, offset: number, cursor: number, origin: number) => boolean | void): void {
+      var names = blockNames();
+      for (var b = 0; b < names.length; b++) {
+        var base = serialOf(names[b]) * BLOCK_RECORDS;
+        var origin = originOf(names[b]);
+        var bytes = bytesOf(names[b]);
+        for (var i = Math.max(cursor - base, 0); i * RECORD_BYTES < bytes.length; i++) {
+          if (recordState(bytes, i * RECORD_BYTES) === RECORD_COMPLETE && visit(bytes, i * RECORD_BYTES, base + i, origin)) return;
+        }
+      }
     }
-    var keep = Math.min(candidates.length, Math.floor((total * THIN_KEEP_NUMERATOR) / THIN_KEEP_DENOMINATOR));
-    var size = keep * RECORD_BYTES;
-    if (keep > 0 && this.storage.getFree() < storageFootprint(size)) this.storage.compact();
-    // Without flash for the copy (other files took the reserve), the block goes whole rather than the log stopping.
-    if (keep === 0 || this.storage.getFree() < storageFootprint(size)) {
-      if (!this.eraseBlock(block)) return false;
-      this.dropped += candidates.length;
+
+    function countFrom(cursor: number): number {
+      var count = 0;
+      visitRecords(cursor, function () {
+        count++;
+      });
+      return count;
+    }
+
+    function nextCursor(): number {
+      return openBlock ? serialOf(openBlock) * BLOCK_RECORDS + openCount : nextSerial * BLOCK_RECORDS;
+    }
+
+    function failed(reason: string): AppendResult {
+      failures++;
+      return { ok: false, reason: reason };
+    }
+
+    /** Storage.write that reports a throw (full flash, power loss) as false. */
+    function write(name: string, data: Uint8Array, offset?: number, size?: number): boolean {
+      try {
+        return storage.write(name, data, offset, size) !== false;
+      } catch (e) {
+        return false;
+      }
+    }
+
+    function erase(name: string): boolean {
+      try {
+        storage.erase(name);
+      } catch (e) {
+        return false;
+      }
+      if (name === openBlock) openBlock = "";
       return true;
     }
-    var kept = candidates
-      .sort(function (a, b) {
-        return a - b;
-      })
-      .slice(candidates.length - keep)
-      .map(function (key) {
-        return key & 0xff;
-      })
-      .sort(function (a, b) {
-        return a - b;
-      });
-    var copy = new Uint8Array(size);
-    for (var k = 0; k < keep; k++) copy.set(bytes.subarray(kept[k] * RECORD_BYTES, (kept[k] + 1) * RECORD_BYTES), k * RECORD_BYTES);
-    var name = blockName(this.nextSerial++, block.origin, block.serial);
-    if (!tryWrite(this.storage, name, copy)) return false;
-    if (!this.eraseBlock(block)) return false;
-    this.dropped += candidates.length - keep;
-    return true;
-  }
 
-  /** After a reboot: keeps a complete thinned copy and erases its original, or drops a torn copy. */
-  private finishThinning(): void {
-    var blocks = listBlocks(this.storage);
-    for (var i = 0; i < blocks.length; i++) {
-      var copy = blocks[i];
-      for (var j = 0; j < blocks.length && copy.source >= 0; j++) {
-        if (blocks[j].serial === copy.source) this.eraseBlock(this.isWhole(copy) ? blocks[j] : copy);
+    function saveState(acknowledgedCursor: number): boolean {
+      try {
+        return storage.writeJSON(STATE_FILE, { a: acknowledgedCursor, s: nextSerial }) !== false;
+      } catch (e) {
+        return false;
       }
     }
-  }
 
-  /** Whether every record of a thinned copy is complete (its write was not cut). */
-  private isWhole(block: Block): boolean {
-    var bytes = this.bytesOf(block);
-    for (var at = 0; at < bytes.length; at += RECORD_BYTES) if (recordState(bytes, at) !== RECORD_COMPLETE) return false;
-    return bytes.length > 0;
-  }
-
-  /** Unix time of the newest record in `block` (its window start if it holds none). */
-  private newestTime(block: Block): number {
-    var bytes = this.bytesOf(block);
-    var newest = block.origin * QUARTER_SECONDS;
-    for (var at = 0; at < bytes.length; at += RECORD_BYTES) {
-      if (recordState(bytes, at) === RECORD_EMPTY) continue;
-      var t = recordFirstSeen(bytes, at, block.origin);
-      if (t > newest) newest = t;
+    /**
+     * Replaces block `name` by a copy of its strongest 3/4 (acknowledged records dropped first): the copy is
+     * written before the original is erased. A block with nothing worth keeping is just erased.
+     */
+    function thin(name: string): boolean {
+      var bytes = bytesOf(name);
+      var base = serialOf(name) * BLOCK_RECORDS;
+      var total = 0;
+      // strength × 256 + index: sorting these puts the weakest (then the earliest) first.
+      var candidates: number[] = [];
+      for (var i = 0; i * RECORD_BYTES < bytes.length; i++) {
+        if (recordState(bytes, i * RECORD_BYTES) !== RECORD_COMPLETE) continue;
+        total++;
+        if (base + i >= acknowledged) candidates.push(recordStrength(bytes, i * RECORD_BYTES) * 256 + i);
+      }
+      var keep = Math.min(candidates.length, Math.floor((total * THIN_KEEP_NUMERATOR) / THIN_KEEP_DENOMINATOR));
+      var copyFootprint = storageFootprint(keep * RECORD_BYTES);
+      if (storage.getFree() < copyFootprint) storage.compact();
+      // Without flash for the copy (other files took the reserve), the block goes whole rather than the log stopping.
+      if (storage.getFree() < copyFootprint) keep = 0;
+      if (keep) {
+        var kept = candidates
+          .sort(ascending)
+          .slice(candidates.length - keep)
+          .map(function (key) {
+            return key & 0xff;
+          })
+          .sort(ascending);
+        var copy = new Uint8Array(keep * RECORD_BYTES);
+        for (var k = 0; k < keep; k++) copy.set(bytes.subarray(kept[k] * RECORD_BYTES, (kept[k] + 1) * RECORD_BYTES), k * RECORD_BYTES);
+        if (!write(blockName(nextSerial++, originOf(name)) + "_" + serialOf(name).toString(36), copy)) return false;
+      }
+      if (!erase(name)) return false;
+      dropped += candidates.length - keep;
+      return true;
     }
-    return newest;
-  }
 
-  private eraseBlock(block: Block): boolean {
-    try {
-      this.storage.erase(block.name);
-    } catch (e) {
-      return false;
+    /**
+     * Frees flash until a new block fits the budget and leaves the thinning reserve free in Storage:
+     * acknowledged blocks first, then thinning of the oldest. Null once it fits, else why not.
+     */
+    function makeRoom(): string | null {
+      var needFree = BLOCK_FOOTPRINT + THIN_RESERVE_BYTES;
+      var passStart = nextSerial;
+      for (;;) {
+        // Erased files only give their flash back once Storage is compacted.
+        if (storage.getFree() < needFree) storage.compact();
+        var names = blockNames();
+        var used = usedBytes(names);
+        var free = storage.getFree();
+        if (used + BLOCK_FOOTPRINT <= budgetBytes && free >= needFree) return null;
+        // Other files hold so much flash (or the budget is so small) that even an empty log would not do.
+        if (free + used < needFree || BLOCK_FOOTPRINT > budgetBytes) return LOG_FULL;
+        var victim = oldestBlock(names, function (name) {
+          return serialOf(name) * BLOCK_RECORDS + lastUsedIndex(bytesOf(name)) < acknowledged;
+        });
+        if (victim) {
+          if (!erase(victim)) return WRITE_FAILED;
+          continue;
+        }
+        // Each block is thinned at most once a pass, so the loss spreads over the oldest days.
+        victim = oldestBlock(names, function (name) {
+          return serialOf(name) < passStart;
+        });
+        if (!victim) passStart = nextSerial;
+        else if (!thin(victim)) return WRITE_FAILED;
+      }
     }
-    if (this.current && this.current.name === block.name) this.current = null;
-    return true;
-  }
 
-  /** The block's bytes (memory-mapped on the tag: no RAM copy). */
-  private bytesOf(block: Block): Uint8Array {
-    var buffer = this.storage.readArrayBuffer(block.name);
-    return buffer ? new Uint8Array(buffer) : new Uint8Array(0);
-  }
-
-  private saveState(): boolean {
-    try {
-      return this.storage.writeJSON(STATE_FILE, { a: this.acknowledged, s: this.nextSerial }) !== false;
-    } catch (e) {
-      return false;
+    /**
+     * The boot, in a function so that the closures do not keep its temporaries alive. A thinning cut short:
+     * a whole copy replaces its original, a torn one is dropped (the copy is written in one go, in byte
+     * order, so its last record is complete only if all of it is). The write position: the slot after the
+     * newest block's last used one (a thinned copy has none free).
+     */
+    function open(): void {
+      var state = storage.readJSON(STATE_FILE, true) || {};
+      acknowledged = state.a || 0;
+      var names = blockNames();
+      for (var c = 0; c < names.length; c++) {
+        for (var o = 0; o < names.length; o++) {
+          if (serialOf(names[o]) !== blockField(names[c], SOURCE_FIELD)) continue;
+          var copy = bytesOf(names[c]);
+          erase(recordState(copy, copy.length - RECORD_BYTES) === RECORD_COMPLETE ? names[o] : names[c]);
+        }
+      }
+      names = blockNames();
+      var newest = names[names.length - 1];
+      nextSerial = Math.max(newest ? serialOf(newest) + 1 : 0, state.s || 0, Math.ceil(acknowledged / BLOCK_RECORDS));
+      if (newest) {
+        var bytes = bytesOf(newest);
+        openCount = lastUsedIndex(bytes) + 1;
+        if (openCount * RECORD_BYTES < bytes.length) openBlock = newest;
+      }
     }
+
+    open();
+    this.append = function (e) {
+      if (!openBlock || !blockTakes(originOf(openBlock), openCount, e.first)) {
+        var problem = makeRoom();
+        if (problem) return failed(problem);
+        openBlock = blockName(nextSerial++, blockOrigin(e.first));
+        openCount = 0;
+      }
+      // The slot is used even if the write fails: a partly written slot must never be written again.
+      var index = openCount++;
+      // The first record's write creates the pre-sized block file (erased: 0xFF); the others land in it.
+      if (write(openBlock, encodeRecord(e, originOf(openBlock)) as Uint8Array, index * RECORD_BYTES, BLOCK_BYTES)) {
+        // A new block: its serial is saved, so that cursors never repeat even once every block is gone.
+        if (!index) saveState(acknowledged);
+        return { ok: true, cursor: serialOf(openBlock) * BLOCK_RECORDS + index };
+      }
+      // A block whose file could not be created is not used.
+      if (!index) openBlock = "";
+      return failed(WRITE_FAILED);
+    };
+
+    this.readFrom = function (cursor, maxRecords) {
+      var out: LogRecord[] = [];
+      if (maxRecords > 0) {
+        visitRecords(cursor, function (bytes, offset, recordCursor, origin) {
+          out.push({ cursor: recordCursor, origin: origin, record: bytes.slice(offset, offset + RECORD_BYTES) });
+          return out.length >= maxRecords;
+        });
+      }
+      return out;
+    };
+
+    this.acknowledge = function (cursor) {
+      cursor = Math.min(cursor, nextCursor());
+      if (cursor > acknowledged) {
+        if (!saveState(cursor)) return false;
+        acknowledged = cursor;
+      }
+      return true;
+    };
+
+    this.expire = function (now) {
+      var cutoff = now - retentionDays * DAY_SECONDS;
+      var erased = 0;
+      var names = blockNames();
+      for (var b = 0; b < names.length; b++) {
+        var origin = originOf(names[b]);
+        var bytes = bytesOf(names[b]);
+        // A block's records are first seen at or after its origin: only blocks older than the cutoff are read.
+        var recent = origin * QUARTER_SECONDS >= cutoff;
+        for (var at = 0; !recent && at < bytes.length; at += RECORD_BYTES) {
+          recent = recordState(bytes, at) === RECORD_COMPLETE && recordFirstSeen(bytes, at, origin) >= cutoff;
+        }
+        if (!recent && erase(names[b])) erased++;
+      }
+      return erased;
+    };
+
+    this.status = function () {
+      return {
+        records: countFrom(0),
+        unacknowledged: countFrom(acknowledged),
+        bytes: usedBytes(blockNames()),
+        budgetBytes: budgetBytes,
+        nextCursor: nextCursor(),
+        acknowledged: acknowledged,
+        failures: failures,
+        dropped: dropped,
+      };
+    };
   }
 }
 

@@ -184,123 +184,113 @@ export function txPowerFromAemBits(decrypted: number): number {
  * which records the GAEN ID once one is heard, otherwise the Bluezone ID (the gateway publishes both
  * formats of a positive tag, so either matches). Closed encounters go to `onClose`.
  * RAM is bounded: open encounters live in fixed typed arrays (21 bytes each) plus the address strings.
+ * The state lives in the constructor's closure, not in fields: the minifier shortens local names but
+ * never property names, and the upload budget is tight.
  */
 export class EncounterAggregator {
-  private onClose: (e: Encounter) => void;
-  private gapSeconds: number;
-  /** Advertiser address of each slot; "" when the slot is free. */
-  private source: string[];
-  /** ID prefix of each slot, 4 bytes a slot. */
-  private id: Uint8Array;
-  /** 1 when the slot's ID is a GAEN RPI (a Bluezone ID is replaced by one). */
-  private gaen: Uint8Array;
-  private aem: Uint8Array;
-  private first: Uint32Array;
-  private last: Uint32Array;
-  private rssiMax: Int8Array;
-  private rssiSum: Int32Array;
-  private sightings: Uint16Array;
-
-  constructor(onClose: (e: Encounter) => void, options?: AggregatorOptions) {
-    var maxOpen = (options && options.maxOpen) || DEFAULT_MAX_OPEN;
-    this.onClose = onClose;
-    this.gapSeconds = (options && options.gapSeconds) || DEFAULT_GAP_SECONDS;
-    this.source = [];
-    for (var i = 0; i < maxOpen; i++) this.source.push("");
-    this.id = new Uint8Array(maxOpen * ID_PREFIX_BYTES);
-    this.gaen = new Uint8Array(maxOpen);
-    this.aem = new Uint8Array(maxOpen);
-    this.first = new Uint32Array(maxOpen);
-    this.last = new Uint32Array(maxOpen);
-    this.rssiMax = new Int8Array(maxOpen);
-    this.rssiSum = new Int32Array(maxOpen);
-    this.sightings = new Uint16Array(maxOpen);
-  }
-
   /**
    * One advert heard at unix time `now` from address `source`, carrying `id` (RPI or Bluezone ID) of
    * `profile`, with AEM byte 1 `aem1` (GAEN; ignored for Bluezone) and signal `rssi` (dBm).
    */
-  sighting(source: string, id: Uint8Array, profile: ReceivedId["profile"], aem1: number, rssi: number, now: number): void {
-    var slot = this.source.indexOf(source);
-    if (slot >= 0 && this.isOver(slot, now)) {
-      this.close(slot);
-      slot = -1;
-    }
-    if (slot < 0) {
-      slot = this.source.indexOf("");
-      if (slot < 0) {
-        slot = this.leastRecent();
-        this.close(slot);
-      }
-      this.source[slot] = source;
-      this.first[slot] = now;
-      this.rssiMax[slot] = -128;
-      this.rssiSum[slot] = 0;
-      this.sightings[slot] = 0;
-    }
-    // Int8Array would wrap a reading outside −128 … 127 dBm.
-    rssi = clamp(Math.round(rssi), -128, 127);
-    var isGaen = profile === "gaen";
-    if (this.sightings[slot] === 0 || (isGaen && !this.gaen[slot])) {
-      this.id.set(id.subarray(0, ID_PREFIX_BYTES), slot * ID_PREFIX_BYTES);
-      this.gaen[slot] = isGaen ? 1 : 0;
-      this.aem[slot] = isGaen ? aem1 : 0;
-    }
-    this.last[slot] = now;
-    if (rssi > this.rssiMax[slot]) this.rssiMax[slot] = rssi;
-    // Past 65 535 adverts the mean is settled: stop adding rather than overflow.
-    if (this.sightings[slot] < 0xffff) {
-      this.rssiSum[slot] += rssi;
-      this.sightings[slot]++;
-    }
-  }
-
+  readonly sighting: (source: string, id: Uint8Array, profile: ReceivedId["profile"], aem1: number, rssi: number, now: number) => void;
   /** Closes the encounters that are over at `now` (silent for the gap, or 30 minutes long); returns how many. */
-  flush(now: number): number {
-    var closed = 0;
-    for (var slot = 0; slot < this.source.length; slot++) {
-      if (this.source[slot] && this.isOver(slot, now)) {
-        this.close(slot);
-        closed++;
-      }
-    }
-    return closed;
-  }
-
-  /** Closes every open encounter (before a shutdown or a reboot). */
-  closeAll(): void {
-    for (var slot = 0; slot < this.source.length; slot++) if (this.source[slot]) this.close(slot);
-  }
-
+  readonly flush: (now: number) => number;
+  /** Closes every open encounter (before a shutdown, or when the clock changes). */
+  readonly closeAll: () => void;
   /** Encounters open now. */
-  openCount(): number {
-    var open = 0;
-    for (var slot = 0; slot < this.source.length; slot++) if (this.source[slot]) open++;
-    return open;
-  }
+  readonly openCount: () => number;
 
-  private isOver(slot: number, now: number): boolean {
-    return now - this.last[slot] > this.gapSeconds || now - this.first[slot] >= MAX_ENCOUNTER_SECONDS;
-  }
+  constructor(onClose: (e: Encounter) => void, options?: AggregatorOptions) {
+    var maxOpen = (options && options.maxOpen) || DEFAULT_MAX_OPEN;
+    var gapSeconds = (options && options.gapSeconds) || DEFAULT_GAP_SECONDS;
+    /** Advertiser address of each slot; "" when the slot is free (a free slot has no sightings). */
+    var sources: string[] = [];
+    for (var i = 0; i < maxOpen; i++) sources.push("");
+    /** ID prefix of each slot, 4 bytes a slot. */
+    var ids = new Uint8Array(maxOpen * ID_PREFIX_BYTES);
+    /** 1 when the slot's ID is a GAEN RPI (a Bluezone ID is replaced by one). */
+    var gaen = new Uint8Array(maxOpen);
+    var aem = new Uint8Array(maxOpen);
+    var first = new Uint32Array(maxOpen);
+    var last = new Uint32Array(maxOpen);
+    var rssiMax = new Int8Array(maxOpen);
+    var rssiSum = new Int32Array(maxOpen);
+    var sightings = new Uint16Array(maxOpen);
 
-  /** The open slot heard least recently: the contact most likely already gone. */
-  private leastRecent(): number {
-    var oldest = 0;
-    for (var slot = 1; slot < this.source.length; slot++) if (this.last[slot] < this.last[oldest]) oldest = slot;
-    return oldest;
-  }
+    /** Whether the slot's encounter is over at `now`; every one is at `now` = Infinity. */
+    function isOver(slot: number, now: number): boolean {
+      return now - last[slot] > gapSeconds || now - first[slot] >= MAX_ENCOUNTER_SECONDS;
+    }
 
-  private close(slot: number): void {
-    var at = slot * ID_PREFIX_BYTES;
-    this.source[slot] = "";
-    this.onClose({
-      id: this.id.slice(at, at + ID_PREFIX_BYTES),
-      aem: this.aem[slot],
-      first: this.first[slot],
-      seconds: this.last[slot] - this.first[slot],
-      rssiMean: Math.round(this.rssiSum[slot] / this.sightings[slot]),
-      rssiMax: this.rssiMax[slot],
-    });
+    function close(slot: number): void {
+      var at = slot * ID_PREFIX_BYTES;
+      var e: Encounter = {
+        id: ids.slice(at, at + ID_PREFIX_BYTES),
+        aem: aem[slot],
+        first: first[slot],
+        seconds: last[slot] - first[slot],
+        rssiMean: Math.round(rssiSum[slot] / sightings[slot]),
+        rssiMax: rssiMax[slot],
+      };
+      sources[slot] = "";
+      sightings[slot] = 0;
+      onClose(e);
+    }
+
+    function flush(now: number): number {
+      var closed = 0;
+      for (var slot = 0; slot < maxOpen; slot++) {
+        if (sources[slot] && isOver(slot, now)) {
+          close(slot);
+          closed++;
+        }
+      }
+      return closed;
+    }
+
+    this.sighting = function (source, id, profile, aem1, rssi, now) {
+      var slot = sources.indexOf(source);
+      if (slot >= 0 && isOver(slot, now)) {
+        close(slot);
+        slot = -1;
+      }
+      if (slot < 0) {
+        slot = sources.indexOf("");
+        if (slot < 0) {
+          // Full: the encounter heard least recently is the contact most likely gone.
+          slot = 0;
+          for (var s = 1; s < maxOpen; s++) if (last[s] < last[slot]) slot = s;
+          close(slot);
+        }
+        sources[slot] = source;
+        first[slot] = now;
+        rssiMax[slot] = -128;
+        rssiSum[slot] = 0;
+      }
+      // Int8Array would wrap a reading outside −128 … 127 dBm.
+      rssi = clamp(Math.round(rssi), -128, 127);
+      var isGaen = profile === "gaen";
+      if (!sightings[slot] || (isGaen && !gaen[slot])) {
+        ids.set(id.subarray(0, ID_PREFIX_BYTES), slot * ID_PREFIX_BYTES);
+        gaen[slot] = isGaen ? 1 : 0;
+        aem[slot] = isGaen ? aem1 : 0;
+      }
+      last[slot] = now;
+      if (rssi > rssiMax[slot]) rssiMax[slot] = rssi;
+      // Past 65 535 adverts the mean is settled: stop adding rather than overflow.
+      if (sightings[slot] < 0xffff) {
+        rssiSum[slot] += rssi;
+        sightings[slot]++;
+      }
+    };
+    this.flush = flush;
+    this.closeAll = function () {
+      flush(Infinity);
+    };
+    this.openCount = function () {
+      var open = 0;
+      for (var slot = 0; slot < maxOpen; slot++) if (sources[slot]) open++;
+      return open;
+    };
   }
 }
