@@ -22,9 +22,9 @@ import { showPattern } from "./platform/lights";
 import { broadcast, silence, startScan, stopScan } from "./platform/radio";
 import { openWindow, setUpSyncLink, windowIsOpen } from "./platform/sync-link";
 import { broadcastAt, newRotationCache } from "./rotation";
-import { TagServices, newTagSync, syncButtonPressed } from "./sync-commands";
+import { TagServices, newTagSync } from "./sync-commands";
 import { PROVISION_TX_POWER_DBM, TagIdentity } from "./sync-provision";
-import { KIND_BEACON, beaconIsGenuine, newBeaconCache, parseSyncAdvert, syncSlot, windowToken } from "./sync-token";
+import { beaconIsGenuine, beaconMacIn, syncSlot, windowToken } from "./sync-token";
 import { beaconWindowOpened, mayOpenWindow, newSyncWindowState } from "./sync-window";
 
 /** Storage file of the exposure keys. */
@@ -68,7 +68,7 @@ var emptyScans = 0;
 var heardThisScan = 0;
 var storageFault = false;
 var identity = loadIdentity();
-var beaconCache = newBeaconCache();
+var syncWindow = newSyncWindowState();
 
 /** Writes a JSON file; a full or failing flash sets the storage fault instead of stopping the tag. */
 function saveJSON(name: string, value: any): boolean {
@@ -111,27 +111,27 @@ var services: TagServices = {
       return false;
     }
     identity = given;
-    beaconCache = newBeaconCache();
     return true;
   },
   info: function () {
     var figures = log.status();
-    return {
-      firmware: FIRMWARE_VERSION,
-      board: process.env.BOARD,
-      batteryPercent: batteryPercent(),
-      time: getTime(),
-      clock: state.clock,
-      alert: state.alert,
-      storageFault: storageFault,
-      logRecords: figures.records,
-      logUnacknowledged: figures.unacknowledged,
-      logDropped: figures.dropped,
-      logNextCursor: figures.nextCursor,
-      logAcknowledged: figures.acknowledged,
-      storageFill: figures.bytes / figures.budgetBytes,
-      scanPeriodS: state.config.scanPeriodS,
-    };
+    // In the order of InfoFields (sync-messages.ts).
+    return [
+      FIRMWARE_VERSION,
+      process.env.BOARD,
+      batteryPercent(),
+      state.alert,
+      storageFault,
+      getTime(),
+      state.clock,
+      figures.bytes / figures.budgetBytes,
+      figures.records,
+      figures.unacknowledged,
+      figures.dropped,
+      figures.nextCursor,
+      figures.acknowledged,
+      state.config.scanPeriodS,
+    ];
   },
   setTime: function (unixSeconds) {
     // Open encounters close on the old time base; rotation and scans restart when the window closes.
@@ -167,13 +167,13 @@ var services: TagServices = {
     return saveJSON(STATE_FILE, state);
   },
 };
-var sync = newTagSync(services, newSyncWindowState());
+var sync = newTagSync(services, syncWindow);
 
 /** Opens a sync window if the policy allows (a button press always may); rotation and scans pause meanwhile. */
 function openSyncWindow(byButton: boolean): void {
   var now = getTime();
-  if (!mayOpenWindow(sync.window, now, byButton)) return;
-  if (!byButton) beaconWindowOpened(sync.window, now);
+  if (!mayOpenWindow(syncWindow, now, byButton)) return;
+  if (!byButton) beaconWindowOpened(syncWindow, now);
   pause();
   openWindow(identity ? windowToken(sha256, identity.tagKey, syncSlot(now)) : null, identity ? state.config.txPower : PROVISION_TX_POWER_DBM);
 }
@@ -197,9 +197,8 @@ function rotate(): void {
 
 /** A collection point's beacon: opens a window if it is genuine and the rate limit allows. */
 function onBeacon(data: Uint8Array): void {
-  var advert = parseSyncAdvert(data);
-  if (!identity || !advert || advert.kind !== KIND_BEACON) return;
-  if (beaconIsGenuine(sha256, identity.beaconKey, beaconCache, getTime(), advert.code)) openSyncWindow(false);
+  var mac = beaconMacIn(data);
+  if (identity && mac && beaconIsGenuine(sha256, identity.beaconKey, getTime(), mac)) openSyncWindow(false);
 }
 
 function onDevice(device: BluetoothScanDevice): void {
@@ -258,7 +257,7 @@ function boot(): void {
   setWatch(
     function () {
       showPattern(buttonPattern(status()));
-      syncButtonPressed(sync);
+      sync.buttonPressed();
       if (!windowIsOpen()) openSyncWindow(true);
     },
     BTN1,

@@ -12,6 +12,7 @@
  * Consent: reading the keys needs a button press on the tag during this session, within the last 60 s,
  * so the wearer agrees then and there, not by the press that opened the window.
  */
+import { concatBytes } from "./bytes";
 import { ClockRecord, clockIsSet } from "./clock";
 import { TagConfig, applyConfig } from "./config";
 import { Sha256 } from "./crypto-types";
@@ -27,8 +28,9 @@ import {
   ERR_STORAGE,
   ERR_UNKNOWN_COMMAND,
 } from "./sync-errors";
-import { DEFAULT_MTU, MAX_MESSAGE_BYTES, Reassembly, addFragment, newReassembly, splitMessage } from "./sync-frame";
+import { DEFAULT_MTU, MAX_MESSAGE_BYTES, Reassembler, newReassembler, splitMessage } from "./sync-frame";
 import {
+  InfoFields,
   OP_END,
   OP_HELLO,
   OP_INFO,
@@ -42,7 +44,6 @@ import {
   OP_SET_CONFIG,
   OP_SET_TIME,
   RESPONSE,
-  TagInfo,
   decodeConfigPatch,
   decodeCursor,
   decodeHello,
@@ -56,7 +57,7 @@ import {
   message,
 } from "./sync-messages";
 import { CONFIRM_S, TagIdentity, decodeIdentity, provisionRefusal } from "./sync-provision";
-import { NONCE_BYTES, SEAL_OVERHEAD, Session, TO_GATEWAY, gatewayProof, macMatches, newSession, seal, sessionKey, tagProof, unseal } from "./sync-session";
+import { NONCE_BYTES, SEAL_OVERHEAD, Session, TO_GATEWAY, handshakeMac, macMatches, newSession } from "./sync-session";
 import { MAX_LINK_FAILURES, SyncWindowState, linkFailed, sessionOpened } from "./sync-window";
 
 /**
@@ -77,7 +78,7 @@ export interface TagServices {
   /** The tag's identity; null before provisioning. */
   identity(): TagIdentity | null;
   provision(identity: TagIdentity): boolean;
-  info(): TagInfo;
+  info(): InfoFields;
   /** Sets the clock to gateway time `unixSeconds`; returns the new clock record (clock.ts clockSet). */
   setTime(unixSeconds: number): ClockRecord;
   /** Up to `max` log records from `cursor` on (EncounterLog.readFrom). */
@@ -92,190 +93,172 @@ export interface TagServices {
   setConfig(config: TagConfig): boolean;
 }
 
-/** One connection from the gateway, from connect to disconnect. */
-interface LinkState {
-  /** Largest ATT MTU the tag's stack offers, and the one in use (the smaller of it and the gateway's). */
-  maxMtu: number;
-  mtu: number;
-  reassembly: Reassembly;
-  /** The nonces of the handshake under way; null outside one (a challenge takes one proof). */
-  nonceG: Uint8Array | null;
-  nonceT: Uint8Array | null;
-  session: Session | null;
-  /** Tag time the session opened. */
-  sessionAt: number;
-  failures: number;
-}
-
-/** The sync handler's state, kept for the life of the firmware. */
-export interface TagSync {
-  services: TagServices;
-  window: SyncWindowState;
-  /** Tag time of the last button press; -Infinity before any. */
-  pressAt: number;
-  link: LinkState | null;
-}
-
 /** What to do after a fragment: notify these fragments in order, then close the link if `close`. */
 export interface TagReply {
   send: Uint8Array[];
   close: boolean;
 }
 
-/** A handler with no link yet. */
+/** The tag's side of the sync, kept for the life of the firmware; it holds at most one link at a time. */
+export interface TagSync {
+  /** A gateway connected; `maxMtu` is the largest ATT MTU the tag's stack accepts. */
+  linkOpened(maxMtu: number): void;
+  /** The link closed (either side): the session ends with it, and fragments get no answer until the next. */
+  linkClosed(): void;
+  /** The wearer pressed the button: confirms provisioning, or consents to a key read during a session. */
+  buttonPressed(): void;
+  /** One fragment from the gateway (a write to the sync characteristic): what to send back. */
+  received(fragment: Uint8Array): TagReply;
+  /** Whether the link has an open session. */
+  inSession(): boolean;
+}
+
+/** The body of a response that carries nothing. */
+var NO_BODY = new Uint8Array(0);
+
+/** The answer to a change that Storage did or did not save. */
+function saved(ok: boolean): Uint8Array | number {
+  return ok ? NO_BODY : ERR_STORAGE;
+}
+
+/**
+ * A handler with no link yet. Requests are answered through `command` (in a session) and `handshake`
+ * (before it), which return the response body or an error code.
+ */
 export function newTagSync(services: TagServices, window: SyncWindowState): TagSync {
-  return { services: services, window: window, pressAt: -Infinity, link: null };
-}
+  var sha256 = services.sha256;
+  /** Tag time of the last button press; -Infinity before any. */
+  var pressAt = -Infinity;
+  // The link: `reassemble` is null while there is none.
+  var reassemble: Reassembler | null = null;
+  /** Largest ATT MTU the tag's stack offers, and the one in use (the smaller of it and the gateway's). */
+  var maxMtu = DEFAULT_MTU;
+  var mtu = DEFAULT_MTU;
+  /** nonceG ‖ nonceT of the handshake under way; null outside one (a challenge takes one proof). */
+  var nonces: Uint8Array | null = null;
+  var session: Session | null = null;
+  /** Tag time the session opened. */
+  var sessionAt = 0;
+  /** Failures on this link that did not come from the authenticated gateway. */
+  var failures = 0;
 
-/** A gateway connected; `maxMtu` is the largest ATT MTU the tag's stack accepts. */
-export function syncLinkOpened(sync: TagSync, maxMtu: number): void {
-  sync.link = {
-    maxMtu: maxMtu,
-    mtu: DEFAULT_MTU,
-    reassembly: newReassembly(),
-    nonceG: null,
-    nonceT: null,
-    session: null,
-    sessionAt: 0,
-    failures: 0,
+  function dropLink(): void {
+    reassemble = nonces = session = null;
+    mtu = DEFAULT_MTU;
+    failures = 0;
+  }
+
+  /** `plaintext` as fragments, sealed once the session is open; a closing reply also drops the link. */
+  function reply(plaintext: Uint8Array, close: boolean): TagReply {
+    var send = splitMessage(session ? session.seal(plaintext) : plaintext, mtu);
+    if (close) dropLink();
+    return { send: send, close: close };
+  }
+
+  /** An error answer; a failure that `counts` brings the link nearer to closing. */
+  function refuse(code: number, opcode: number, counts: boolean): TagReply {
+    var close = counts && ++failures >= MAX_LINK_FAILURES;
+    if (close) linkFailed(window, services.now());
+    return reply(errorMessage(code, opcode), close);
+  }
+
+  /** PROVISION or REPROVISION: stores the identity in `body`. */
+  function provision(body: Uint8Array): Uint8Array | number {
+    var identity = decodeIdentity(body);
+    return identity ? saved(services.provision(identity)) : ERR_MALFORMED;
+  }
+
+  /** A plain message before the session: handshake steps and first provisioning. */
+  function handshake(opcode: number, body: Uint8Array): Uint8Array | number {
+    var identity = services.identity();
+    if (opcode === OP_PROVISION) return provisionRefusal(identity !== null, services.now() - pressAt) || provision(body);
+    if (opcode === OP_HELLO) {
+      var hello = decodeHello(body);
+      if (!hello) return ERR_MALFORMED;
+      if (!identity) return ERR_NOT_PROVISIONED;
+      mtu = Math.max(DEFAULT_MTU, Math.min(hello.mtu, maxMtu));
+      var nonceT = services.random(NONCE_BYTES);
+      nonces = concatBytes([hello.nonce, nonceT]);
+      return encodeChallenge(nonceT, handshakeMac(sha256, identity.tagKey, nonces, "tag"));
+    }
+    var challenged = nonces;
+    nonces = null;
+    if (opcode !== OP_PROOF || !identity || !challenged) return ERR_NOT_AUTHENTICATED;
+    if (!macMatches(handshakeMac(sha256, identity.tagKey, challenged, "gateway"), body)) return ERR_BAD_PROOF;
+    session = newSession(sha256, handshakeMac(sha256, identity.tagKey, challenged, "session"), TO_GATEWAY);
+    sessionAt = services.now();
+    failures = 0;
+    sessionOpened(window);
+    return NO_BODY;
+  }
+
+  /** An authenticated request. */
+  function command(opcode: number, body: Uint8Array): Uint8Array | number {
+    if (body.length && (opcode === OP_INFO || opcode === OP_READ_KEYS || opcode === OP_NEW_KEYS || opcode === OP_END)) return ERR_MALFORMED;
+    switch (opcode) {
+      case OP_INFO:
+        return encodeInfo(services.info());
+      case OP_SET_TIME:
+        var time = decodeSetTime(body);
+        if (time === null || !clockIsSet(time)) return ERR_MALFORMED;
+        var before = services.now();
+        var clock = services.setTime(time);
+        // Times noted before the set move with the clock, so consent still means "pressed in this session".
+        var shift = services.now() - before;
+        pressAt += shift;
+        sessionAt += shift;
+        return encodeClockRecord(clock);
+      case OP_READ_LOG:
+        var cursor = decodeCursor(body);
+        if (cursor === null) return ERR_MALFORMED;
+        // A failed save only leaves these records unacknowledged: a later sync reads and deduplicates them.
+        services.acknowledgeLog(cursor);
+        return encodeLogChunk(services.readLog(cursor, LOG_CHUNK_RECORDS), cursor, MAX_MESSAGE_BYTES - SEAL_OVERHEAD - 1);
+      case OP_SET_ALERT:
+        return body.length !== 1 || body[0] > 1 ? ERR_MALFORMED : saved(services.setAlert(body[0] === 1));
+      case OP_READ_KEYS:
+        var consent = pressAt >= sessionAt && services.now() - pressAt <= CONFIRM_S;
+        return consent ? encodeKeys(services.keys()) : ERR_NO_CONSENT;
+      case OP_NEW_KEYS:
+        return saved(services.startNewKeys());
+      case OP_SET_CONFIG:
+        var patch = decodeConfigPatch(body, services.config());
+        if (!patch) return ERR_MALFORMED;
+        var result = applyConfig(services.config(), patch);
+        return "error" in result ? ERR_BAD_CONFIG : saved(services.setConfig(result.config));
+      case OP_REPROVISION:
+        return provision(body);
+      case OP_END:
+        return NO_BODY;
+    }
+    return ERR_UNKNOWN_COMMAND;
+  }
+
+  return {
+    linkOpened: function (stackMtu) {
+      dropLink();
+      reassemble = newReassembler();
+      maxMtu = stackMtu;
+    },
+    linkClosed: dropLink,
+    buttonPressed: function () {
+      pressAt = services.now();
+    },
+    received: function (fragment) {
+      var got = reassemble && reassemble(fragment);
+      if (!got) return { send: [], close: false };
+      if (typeof got !== "number" && session) got = session.unseal(got);
+      // Broken fragments, bad MACs and replays did not come from the authenticated gateway: they count.
+      if (typeof got === "number") return refuse(got, 0, true);
+      if (!got.length) return refuse(ERR_MALFORMED, 0, !session);
+      var opcode = got[0];
+      var result = session ? command(opcode, got.subarray(1)) : handshake(opcode, got.subarray(1));
+      // Refusals count before the session (but for the tag's own storage failure), never in it.
+      if (typeof result === "number") return refuse(result, opcode, !session && result !== ERR_STORAGE);
+      return reply(message(opcode | RESPONSE, result), opcode === OP_END);
+    },
+    inSession: function () {
+      return session !== null;
+    },
   };
-}
-
-/** The link closed (either side): the session ends with it. */
-export function syncLinkClosed(sync: TagSync): void {
-  sync.link = null;
-}
-
-/** The wearer pressed the button: confirms provisioning, or consents to a key read during a session. */
-export function syncButtonPressed(sync: TagSync): void {
-  sync.pressAt = sync.services.now();
-}
-
-/** `plaintext` as fragments, sealed once the session is open; a closing reply also ends the link state. */
-function reply(sync: TagSync, link: LinkState, plaintext: Uint8Array, close: boolean): TagReply {
-  var sealed = link.session ? seal(sync.services.sha256, link.session, plaintext) : plaintext;
-  if (close) sync.link = null;
-  return { send: splitMessage(sealed, link.mtu), close: close };
-}
-
-/** The response to `opcode` with `body`. */
-function respond(sync: TagSync, link: LinkState, opcode: number, body: Uint8Array): TagReply {
-  return reply(sync, link, message(opcode | RESPONSE, body), opcode === OP_END);
-}
-
-/** An error answer; a failure that `counts` brings the link nearer to closing. */
-function refuse(sync: TagSync, link: LinkState, code: number, opcode: number, counts: boolean): TagReply {
-  if (counts) link.failures++;
-  var close = link.failures >= MAX_LINK_FAILURES;
-  if (close) linkFailed(sync.window, sync.services.now());
-  return reply(sync, link, errorMessage(code, opcode), close);
-}
-
-/** PROVISION or REPROVISION: stores the identity in `body`. */
-function provision(sync: TagSync, link: LinkState, opcode: number, body: Uint8Array): TagReply {
-  var identity = decodeIdentity(body);
-  if (!identity) return refuse(sync, link, ERR_MALFORMED, opcode, !link.session);
-  if (!sync.services.provision(identity)) return refuse(sync, link, ERR_STORAGE, opcode, false);
-  return respond(sync, link, opcode, new Uint8Array(0));
-}
-
-/** A plain message before the session: handshake steps and first provisioning. */
-function beforeSession(sync: TagSync, link: LinkState, opcode: number, body: Uint8Array): TagReply {
-  var services = sync.services;
-  var identity = services.identity();
-  if (opcode === OP_PROVISION) {
-    var refusal = provisionRefusal(identity !== null, services.now() - sync.pressAt);
-    return refusal ? refuse(sync, link, refusal, opcode, true) : provision(sync, link, opcode, body);
-  }
-  if (opcode === OP_HELLO) {
-    var hello = decodeHello(body);
-    if (!hello) return refuse(sync, link, ERR_MALFORMED, opcode, true);
-    if (!identity) return refuse(sync, link, ERR_NOT_PROVISIONED, opcode, true);
-    link.mtu = Math.max(DEFAULT_MTU, Math.min(hello.mtu, link.maxMtu));
-    link.nonceG = hello.nonce;
-    link.nonceT = services.random(NONCE_BYTES);
-    var proof = tagProof(services.sha256, identity.tagKey, link.nonceG, link.nonceT);
-    return respond(sync, link, opcode, encodeChallenge({ nonce: link.nonceT, proof: proof }));
-  }
-  if (opcode === OP_PROOF) {
-    var nonceG = link.nonceG;
-    var nonceT = link.nonceT;
-    link.nonceG = link.nonceT = null;
-    if (!identity || !nonceG || !nonceT) return refuse(sync, link, ERR_NOT_AUTHENTICATED, opcode, true);
-    if (!macMatches(gatewayProof(services.sha256, identity.tagKey, nonceG, nonceT), body)) return refuse(sync, link, ERR_BAD_PROOF, opcode, true);
-    link.session = newSession(sessionKey(services.sha256, identity.tagKey, nonceG, nonceT), TO_GATEWAY);
-    link.sessionAt = services.now();
-    link.failures = 0;
-    sessionOpened(sync.window);
-    return respond(sync, link, opcode, new Uint8Array(0));
-  }
-  return refuse(sync, link, ERR_NOT_AUTHENTICATED, opcode, true);
-}
-
-/** An authenticated request. */
-function inSession(sync: TagSync, link: LinkState, opcode: number, body: Uint8Array): TagReply {
-  var services = sync.services;
-  var empty = new Uint8Array(0);
-  var saved = true;
-  if (opcode === OP_INFO || opcode === OP_READ_KEYS || opcode === OP_NEW_KEYS || opcode === OP_END) {
-    if (body.length) return refuse(sync, link, ERR_MALFORMED, opcode, false);
-  }
-  if (opcode === OP_INFO) return respond(sync, link, opcode, encodeInfo(services.info()));
-  if (opcode === OP_SET_TIME) {
-    var time = decodeSetTime(body);
-    if (time === null || !clockIsSet(time)) return refuse(sync, link, ERR_MALFORMED, opcode, false);
-    var before = services.now();
-    var clock = services.setTime(time);
-    // Times noted before the set move with the clock, so consent still means "pressed in this session".
-    var shift = services.now() - before;
-    sync.pressAt += shift;
-    link.sessionAt += shift;
-    return respond(sync, link, opcode, encodeClockRecord(clock));
-  }
-  if (opcode === OP_READ_LOG) {
-    var cursor = decodeCursor(body);
-    if (cursor === null) return refuse(sync, link, ERR_MALFORMED, opcode, false);
-    // A failed save only leaves these records unacknowledged: a later sync reads and deduplicates them.
-    services.acknowledgeLog(cursor);
-    var records = services.readLog(cursor, LOG_CHUNK_RECORDS);
-    return respond(sync, link, opcode, encodeLogChunk(records, cursor, MAX_MESSAGE_BYTES - SEAL_OVERHEAD - 1));
-  }
-  if (opcode === OP_SET_ALERT) {
-    if (body.length !== 1 || body[0] > 1) return refuse(sync, link, ERR_MALFORMED, opcode, false);
-    saved = services.setAlert(body[0] === 1);
-  } else if (opcode === OP_READ_KEYS) {
-    var consent = sync.pressAt >= link.sessionAt && services.now() - sync.pressAt <= CONFIRM_S;
-    if (!consent) return refuse(sync, link, ERR_NO_CONSENT, opcode, false);
-    return respond(sync, link, opcode, encodeKeys(services.keys()));
-  } else if (opcode === OP_NEW_KEYS) {
-    saved = services.startNewKeys();
-  } else if (opcode === OP_SET_CONFIG) {
-    var patch = decodeConfigPatch(body, services.config());
-    if (!patch) return refuse(sync, link, ERR_MALFORMED, opcode, false);
-    var result = applyConfig(services.config(), patch);
-    if ("error" in result) return refuse(sync, link, ERR_BAD_CONFIG, opcode, false);
-    saved = services.setConfig(result.config);
-  } else if (opcode === OP_REPROVISION) {
-    return provision(sync, link, opcode, body);
-  } else if (opcode !== OP_END) {
-    return refuse(sync, link, ERR_UNKNOWN_COMMAND, opcode, false);
-  }
-  return saved ? respond(sync, link, opcode, empty) : refuse(sync, link, ERR_STORAGE, opcode, false);
-}
-
-/** One fragment from the gateway (a write to the sync characteristic): what to send back. */
-export function syncFragmentReceived(sync: TagSync, fragment: Uint8Array): TagReply {
-  var link = sync.link;
-  if (!link) return { send: [], close: false };
-  var received = addFragment(link.reassembly, fragment);
-  if (received === null) return { send: [], close: false };
-  if (typeof received === "number") return refuse(sync, link, received, 0, true);
-  if (link.session) {
-    var plaintext = unseal(sync.services.sha256, link.session, received);
-    if (typeof plaintext === "number") return refuse(sync, link, plaintext, 0, true);
-    if (!plaintext.length) return refuse(sync, link, ERR_MALFORMED, 0, false);
-    return inSession(sync, link, plaintext[0], plaintext.subarray(1));
-  }
-  if (!received.length) return refuse(sync, link, ERR_MALFORMED, 0, true);
-  return beforeSession(sync, link, received[0], received.subarray(1));
 }

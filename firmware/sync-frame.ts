@@ -9,6 +9,7 @@
  *   bytes 1…   the next (MTU − 4) or fewer bytes of the message
  * A 512-byte message at MTU 23 takes 27 fragments, so 6 index bits are enough down to the smallest MTU.
  */
+import { concatBytes } from "./bytes";
 import { ERR_FRAGMENT, ERR_TOO_LONG } from "./sync-errors";
 
 /** The largest message either side sends or accepts. */
@@ -30,70 +31,46 @@ export function fragmentRoom(mtu: number): number {
 /** The fragments of `message` (at most MAX_MESSAGE_BYTES) for a link with this ATT MTU, in sending order. */
 export function splitMessage(message: Uint8Array, mtu: number): Uint8Array[] {
   var room = fragmentRoom(mtu);
-  var count = Math.max(1, Math.ceil(message.length / room));
   var fragments: Uint8Array[] = [];
-  for (var i = 0; i < count; i++) {
-    var part = message.subarray(i * room, (i + 1) * room);
-    var fragment = new Uint8Array(FRAGMENT_HEADER_BYTES + part.length);
-    fragment[0] = i | (i === count - 1 ? LAST_FRAGMENT : 0);
-    fragment.set(part, FRAGMENT_HEADER_BYTES);
-    fragments.push(fragment);
+  for (var at = 0; !fragments.length || at < message.length; at += room) {
+    var header = fragments.length | (at + room >= message.length ? LAST_FRAGMENT : 0);
+    fragments.push(concatBytes([new Uint8Array([header]), message.subarray(at, at + room)]));
   }
   return fragments;
 }
 
 /**
- * A message being put back together. `next` is the index expected next; -1 while the rest of a broken
- * message is being dropped (silently, so that one broken message costs one error, not one per fragment).
+ * Puts messages back together from their fragments, one fragment per call: returns the whole message when
+ * a fragment completes it, null while it is incomplete (or being dropped), or an error code: ERR_FRAGMENT
+ * for an empty fragment, a set reserved bit, an index out of order or a message cut short by a new first
+ * fragment; ERR_TOO_LONG past MAX_MESSAGE_BYTES. After an error the rest of that message is dropped
+ * silently, so that one broken message costs one error, not one per fragment.
  */
-export interface Reassembly {
-  buffer: Uint8Array | null;
-  length: number;
-  next: number;
-}
+export type Reassembler = (fragment: Uint8Array) => Uint8Array | number | null;
 
-/** Nothing received yet. */
-export function newReassembly(): Reassembly {
-  return { buffer: null, length: 0, next: 0 };
-}
-
-/** Drops any partial message; fragments are ignored until the next first fragment. */
-function dropMessage(r: Reassembly): void {
-  r.buffer = null;
-  r.length = 0;
-  r.next = -1;
-}
-
-/**
- * Takes one received fragment. Returns the whole message when this fragment completes it, null while it
- * is incomplete (or being dropped), or an error code: ERR_FRAGMENT for an empty fragment, a set reserved
- * bit, an index out of order or a message cut short by a new first fragment; ERR_TOO_LONG past
- * MAX_MESSAGE_BYTES. After an error the rest of that message is dropped without further errors.
- */
-export function addFragment(r: Reassembly, fragment: Uint8Array): Uint8Array | number | null {
-  if (fragment.length < FRAGMENT_HEADER_BYTES || fragment[0] & RESERVED_BIT) {
-    dropMessage(r);
-    return ERR_FRAGMENT;
+/** A reassembler that has received nothing yet. */
+export function newReassembler(): Reassembler {
+  /** The message so far (a copy, so callers may reuse their fragments). */
+  var received: Uint8Array = new Uint8Array(0);
+  /** The index expected next; -1 while the rest of a broken message is dropped. */
+  var next = 0;
+  function drop(code: number): number {
+    next = -1;
+    received = new Uint8Array(0);
+    return code;
   }
-  var index = fragment[0] & INDEX_MASK;
-  if (r.next === -1 && index !== 0) return null;
-  if (index !== (r.next === -1 ? 0 : r.next)) {
-    dropMessage(r);
-    return ERR_FRAGMENT;
-  }
-  if (index === 0) r.buffer = new Uint8Array(MAX_MESSAGE_BYTES);
-  var body = fragment.subarray(FRAGMENT_HEADER_BYTES);
-  if (r.length + body.length > MAX_MESSAGE_BYTES) {
-    dropMessage(r);
-    return ERR_TOO_LONG;
-  }
-  (r.buffer as Uint8Array).set(body, r.length);
-  r.length += body.length;
-  r.next = index + 1;
-  if (!(fragment[0] & LAST_FRAGMENT)) return null;
-  var message = (r.buffer as Uint8Array).subarray(0, r.length);
-  r.buffer = null;
-  r.length = 0;
-  r.next = 0;
-  return message;
+  return function (fragment) {
+    var header = fragment[0];
+    var index = header & INDEX_MASK;
+    if (!fragment.length || header & RESERVED_BIT) return drop(ERR_FRAGMENT);
+    if (next < 0) {
+      if (index) return null;
+      next = 0;
+    }
+    if (index !== next) return drop(ERR_FRAGMENT);
+    received = concatBytes([index ? received : new Uint8Array(0), fragment.subarray(FRAGMENT_HEADER_BYTES)]);
+    if (received.length > MAX_MESSAGE_BYTES) return drop(ERR_TOO_LONG);
+    next = header & LAST_FRAGMENT ? 0 : index + 1;
+    return next ? null : received;
+  };
 }

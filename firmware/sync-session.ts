@@ -22,10 +22,11 @@
  * The receiver checks the MAC first, then that seq is above the last one it accepted (a replayed or
  * reordered message is refused), then decrypts.
  */
-import { asciiBytes, concatBytes, readUint32LE, writeUint32LE } from "./bytes";
+import { asciiBytes, concatBytes } from "./bytes";
 import { Sha256 } from "./crypto-types";
 import { hmacSha256 } from "./hmac";
 import { ERR_BAD_MAC, ERR_MALFORMED, ERR_REPLAY } from "./sync-errors";
+import { readField, writeFields } from "./sync-fields";
 
 /** Tag keys are 32 bytes: 256 bits, the output size of SHA-256. */
 export var TAG_KEY_BYTES = 32;
@@ -45,24 +46,20 @@ export var TO_GATEWAY = 2;
 /** Bytes of keystream one HMAC gives. */
 var KEYSTREAM_BLOCK_BYTES = 32;
 
-/** HMAC-SHA256(tagKey, label ‖ nonceG ‖ nonceT). */
-function handshakeMac(sha256: Sha256, tagKey: Uint8Array, label: string, nonceG: Uint8Array, nonceT: Uint8Array): Uint8Array {
-  return hmacSha256(sha256, tagKey, concatBytes([asciiBytes(label), nonceG, nonceT]));
+/** HMAC-SHA256(key, label ‖ parts one after another), its first `bytes`: every MAC, proof and key of the sync. */
+export function labelledMac(sha256: Sha256, key: Uint8Array, label: string, parts: Uint8Array[], bytes: number): Uint8Array {
+  return hmacSha256(sha256, key, concatBytes([asciiBytes(label)].concat(parts))).subarray(0, bytes);
 }
 
-/** The tag's handshake proof. */
-export function tagProof(sha256: Sha256, tagKey: Uint8Array, nonceG: Uint8Array, nonceT: Uint8Array): Uint8Array {
-  return handshakeMac(sha256, tagKey, "zt-tag", nonceG, nonceT).subarray(0, PROOF_BYTES);
-}
+/** What the handshake derives from the tag key and both nonces (the label is "zt-" and this). */
+export type HandshakeRole = "tag" | "gateway" | "session";
 
-/** The gateway's handshake proof. */
-export function gatewayProof(sha256: Sha256, tagKey: Uint8Array, nonceG: Uint8Array, nonceT: Uint8Array): Uint8Array {
-  return handshakeMac(sha256, tagKey, "zt-gateway", nonceG, nonceT).subarray(0, PROOF_BYTES);
-}
-
-/** The session key both sides derive once the handshake succeeds. */
-export function sessionKey(sha256: Sha256, tagKey: Uint8Array, nonceG: Uint8Array, nonceT: Uint8Array): Uint8Array {
-  return handshakeMac(sha256, tagKey, "zt-session", nonceG, nonceT);
+/**
+ * HMAC-SHA256(tagKey, "zt-" ‖ role ‖ nonceG ‖ nonceT), spelled out above: the tag's proof ("tag") or the
+ * gateway's ("gateway"), both cut to PROOF_BYTES, or the session key ("session"). `nonces` is nonceG ‖ nonceT.
+ */
+export function handshakeMac(sha256: Sha256, tagKey: Uint8Array, nonces: Uint8Array, role: HandshakeRole): Uint8Array {
+  return labelledMac(sha256, tagKey, "zt-" + role, [nonces], role === "session" ? TAG_KEY_BYTES : PROOF_BYTES);
 }
 
 /**
@@ -75,68 +72,63 @@ export function macMatches(expected: Uint8Array, received: Uint8Array): boolean 
   return difference === 0;
 }
 
-/** One side of an open session: the key, its direction and the last sequence numbers sent and accepted. */
+/** One side of an open session. */
 export interface Session {
-  key: Uint8Array;
-  sendDir: number;
-  sendSeq: number;
-  receiveSeq: number;
+  /** `plaintext` sealed as this side's next message (spelled out above). */
+  seal(plaintext: Uint8Array): Uint8Array;
+  /**
+   * The plaintext of a sealed message from the other side, or an error code: ERR_MALFORMED when too short
+   * to hold seq and MAC, ERR_BAD_MAC, ERR_REPLAY when its seq is not above the last accepted. A refused
+   * message leaves the session as it was.
+   */
+  unseal(sealed: Uint8Array): Uint8Array | number;
 }
 
 /** A session under `key` for the side that sends in direction `sendDir` (TO_TAG on the gateway). */
-export function newSession(key: Uint8Array, sendDir: number): Session {
-  return { key: key, sendDir: sendDir, sendSeq: 0, receiveSeq: 0 };
-}
+export function newSession(sha256: Sha256, key: Uint8Array, sendDir: number): Session {
+  /** The seq of the last message sent, and of the last one accepted. */
+  var sent = 0;
+  var accepted = 0;
 
-/** dir ‖ seq LE32: what MAC and keystream bind a message to. */
-function messageHeader(dir: number, seq: number): Uint8Array {
-  var header = new Uint8Array(1 + SEQ_BYTES);
-  header[0] = dir;
-  writeUint32LE(header, 1, seq);
-  return header;
-}
-
-/** `data` XOR the keystream of the message with `header` (encrypts and decrypts). */
-function crypt(sha256: Sha256, key: Uint8Array, header: Uint8Array, data: Uint8Array): Uint8Array {
-  var input = concatBytes([asciiBytes("zt-enc"), header, new Uint8Array(1)]);
-  var out = new Uint8Array(data.length);
-  var block = input; // replaced at i = 0
-  for (var i = 0; i < data.length; i++) {
-    var at = i % KEYSTREAM_BLOCK_BYTES;
-    if (at === 0) {
-      input[input.length - 1] = i / KEYSTREAM_BLOCK_BYTES; // block counter: at most 16 in a 512-byte message
-      block = hmacSha256(sha256, key, input);
-    }
-    out[i] = data[i] ^ block[at];
+  /** dir ‖ seq LE32: what MAC and keystream bind a message to. */
+  function messageHeader(dir: number, seq: number): Uint8Array {
+    var header = new Uint8Array(1 + SEQ_BYTES);
+    writeFields(header, 0, [dir, seq], [1, SEQ_BYTES]);
+    return header;
   }
-  return out;
-}
 
-/** The truncated MAC of a message with `header` and `ciphertext`. */
-function messageMac(sha256: Sha256, key: Uint8Array, header: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-  return hmacSha256(sha256, key, concatBytes([header, ciphertext])).subarray(0, MAC_BYTES);
-}
+  /** `data` XOR the keystream of the message with `header` (encrypts and decrypts). */
+  function crypt(header: Uint8Array, data: Uint8Array): Uint8Array {
+    var out = new Uint8Array(data.length);
+    var block: Uint8Array = out; // replaced at i = 0
+    for (var i = 0; i < data.length; i++) {
+      // Block counter: at most 16 blocks in a 512-byte message.
+      if (!(i % KEYSTREAM_BLOCK_BYTES)) block = labelledMac(sha256, key, "zt-enc", [header, new Uint8Array([i / KEYSTREAM_BLOCK_BYTES])], KEYSTREAM_BLOCK_BYTES);
+      out[i] = data[i] ^ block[i % KEYSTREAM_BLOCK_BYTES];
+    }
+    return out;
+  }
 
-/** `plaintext` sealed as the next message of `session` (spelled out above). */
-export function seal(sha256: Sha256, session: Session, plaintext: Uint8Array): Uint8Array {
-  session.sendSeq++;
-  var header = messageHeader(session.sendDir, session.sendSeq);
-  var ciphertext = crypt(sha256, session.key, header, plaintext);
-  return concatBytes([header.subarray(1), ciphertext, messageMac(sha256, session.key, header, ciphertext)]);
-}
+  /** The truncated MAC of a message with `header` and `ciphertext`. */
+  function messageMac(header: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+    return labelledMac(sha256, key, "", [header, ciphertext], MAC_BYTES);
+  }
 
-/**
- * The plaintext of a sealed message from the other side, or an error code: ERR_MALFORMED when too short
- * to hold seq and MAC, ERR_BAD_MAC, ERR_REPLAY when its seq is not above the last accepted. A refused
- * message leaves the session as it was.
- */
-export function unseal(sha256: Sha256, session: Session, sealed: Uint8Array): Uint8Array | number {
-  if (sealed.length < SEAL_OVERHEAD) return ERR_MALFORMED;
-  var seq = readUint32LE(sealed, 0);
-  var header = messageHeader(session.sendDir === TO_TAG ? TO_GATEWAY : TO_TAG, seq);
-  var ciphertext = sealed.subarray(SEQ_BYTES, sealed.length - MAC_BYTES);
-  if (!macMatches(messageMac(sha256, session.key, header, ciphertext), sealed.subarray(sealed.length - MAC_BYTES))) return ERR_BAD_MAC;
-  if (seq <= session.receiveSeq) return ERR_REPLAY;
-  session.receiveSeq = seq;
-  return crypt(sha256, session.key, header, ciphertext);
+  return {
+    seal: function (plaintext) {
+      var header = messageHeader(sendDir, ++sent);
+      var ciphertext = crypt(header, plaintext);
+      return concatBytes([header.subarray(1), ciphertext, messageMac(header, ciphertext)]);
+    },
+    unseal: function (sealed) {
+      if (sealed.length < SEAL_OVERHEAD) return ERR_MALFORMED;
+      var seq = readField(sealed, 0, SEQ_BYTES);
+      var header = messageHeader(sendDir === TO_TAG ? TO_GATEWAY : TO_TAG, seq);
+      var ciphertext = sealed.subarray(SEQ_BYTES, sealed.length - MAC_BYTES);
+      if (!macMatches(messageMac(header, ciphertext), sealed.subarray(sealed.length - MAC_BYTES))) return ERR_BAD_MAC;
+      if (seq <= accepted) return ERR_REPLAY;
+      accepted = seq;
+      return crypt(header, ciphertext);
+    },
+  };
 }

@@ -26,10 +26,11 @@
  * same until a gateway sets the clock, which the gateway tries besides the current slots) and ignores
  * beacons, which it cannot check without the time.
  */
-import { asciiBytes, bytesEqual, concatBytes, writeUint32LE } from "./bytes";
+import { bytesToHex, concatBytes, hexToBytes } from "./bytes";
 import { clockIsSet } from "./clock";
 import { Sha256 } from "./crypto-types";
-import { hmacSha256 } from "./hmac";
+import { writeFields } from "./sync-fields";
+import { labelledMac, macMatches } from "./sync-session";
 
 /** The zonetag sync GATT service, also the UUID of both adverts' service data. */
 export var SYNC_SERVICE_UUID = "14c80001-f8bc-45df-af70-5a4d4a733ef0";
@@ -37,14 +38,12 @@ export var SYNC_SERVICE_UUID = "14c80001-f8bc-45df-af70-5a4d4a733ef0";
 export var SYNC_TO_TAG_UUID = "14c80002-f8bc-45df-af70-5a4d4a733ef0";
 /** Characteristic the tag notifies fragments on. */
 export var SYNC_TO_GATEWAY_UUID = "14c80003-f8bc-45df-af70-5a4d4a733ef0";
-/** SYNC_SERVICE_UUID as it goes on air: the 16 bytes least significant first. */
-var SERVICE_UUID_ON_AIR = new Uint8Array([0xf0, 0x3e, 0x73, 0x4a, 0x4d, 0x5a, 0x70, 0xaf, 0xdf, 0x45, 0xbc, 0xf8, 0x01, 0x00, 0xc8, 0x14]);
-/** AD type: Service Data – 128-bit UUID. */
-var AD_SERVICE_DATA128 = 0x21;
-/** AD type: Complete List of 128-bit Service Class UUIDs. */
-var AD_UUID128_COMPLETE = 0x07;
-/** Flags of the connectable window advert: LE General Discoverable (0x02) | BR/EDR not supported (0x04). */
-var WINDOW_FLAGS = 0x06;
+/** SYNC_SERVICE_UUID as it goes on air (the 16 bytes least significant first), in hex. */
+var SERVICE_UUID_ON_AIR = "f03e734a4d5a70afdf45bcf80100c814";
+/** AD type Service Data – 128-bit UUID (0x21), then our UUID: what starts our service data structure. */
+var SERVICE_DATA_HEADER = "21" + SERVICE_UUID_ON_AIR;
+/** Flags structure of the connectable window advert: LE General Discoverable (0x02) | BR/EDR not supported (0x04). */
+var WINDOW_FLAGS = "020106";
 
 /** Service data kind: a tag's sync window. */
 export var KIND_WINDOW = 1;
@@ -69,8 +68,8 @@ export function syncSlot(now: number): number {
 /** HMAC-SHA256(key, label ‖ slot LE32) truncated to `bytes`. */
 function slotMac(sha256: Sha256, key: Uint8Array, label: string, slot: number, bytes: number): Uint8Array {
   var slotBytes = new Uint8Array(4);
-  writeUint32LE(slotBytes, 0, slot);
-  return hmacSha256(sha256, key, concatBytes([asciiBytes(label), slotBytes])).subarray(0, bytes);
+  writeFields(slotBytes, 0, [slot], [4]);
+  return labelledMac(sha256, key, label, [slotBytes], bytes);
 }
 
 /** The token a tag with `tagKey` advertises during `slot`. */
@@ -83,41 +82,26 @@ export function beaconMac(sha256: Sha256, beaconKey: Uint8Array, slot: number): 
   return slotMac(sha256, beaconKey, "zt-beacon", slot, BEACON_MAC_BYTES);
 }
 
-/** Writes `length · 0x21 · UUID · kind` and the code; returns the offset after it. */
-function writeServiceData(advert: Uint8Array, at: number, kind: number, code: Uint8Array): number {
-  advert[at] = 1 + SERVICE_UUID_ON_AIR.length + 1 + code.length; // type + UUID + kind + code
-  advert[at + 1] = AD_SERVICE_DATA128;
-  advert.set(SERVICE_UUID_ON_AIR, at + 2);
-  advert[at + 18] = kind;
-  advert.set(code, at + 19);
-  return at + 19 + code.length;
+/** `flags` (a whole Flags structure in hex, or none) ‖ `length · 0x21 · UUID · kind` ‖ `code`, as spelled out above. */
+function syncAdvert(flags: string, kind: number, code: Uint8Array): Uint8Array {
+  // length counts the type, the UUID, the kind and the code: 0x12 to 0x1a, two hex digits
+  var header = flags + (18 + code.length).toString(16) + SERVICE_DATA_HEADER + "0" + kind;
+  return concatBytes([hexToBytes(header) as Uint8Array, code]);
 }
 
 /** The connectable sync-window advert carrying `token`, or an unprovisioned tag's (null), spelled out above. */
 export function syncWindowAdvert(token: Uint8Array | null): Uint8Array {
-  var code = token || new Uint8Array(0);
-  var advert = new Uint8Array(3 + 19 + code.length);
-  advert[0] = 2; // length: type + 1 byte
-  advert[1] = 0x01; // AD type: Flags
-  advert[2] = WINDOW_FLAGS;
-  writeServiceData(advert, 3, token ? KIND_WINDOW : KIND_UNPROVISIONED, code);
-  return advert;
-}
-
-/** The sync window's scan response: the service UUID, for scanners that filter on services (18 bytes). */
-export function syncWindowScanResponse(): Uint8Array {
-  var response = new Uint8Array(2 + SERVICE_UUID_ON_AIR.length);
-  response[0] = 1 + SERVICE_UUID_ON_AIR.length;
-  response[1] = AD_UUID128_COMPLETE;
-  response.set(SERVICE_UUID_ON_AIR, 2);
-  return response;
+  return syncAdvert(WINDOW_FLAGS, token ? KIND_WINDOW : KIND_UNPROVISIONED, token || new Uint8Array(0));
 }
 
 /** The collection-point beacon carrying `mac` (27 bytes, spelled out above). */
 export function beaconAdvert(mac: Uint8Array): Uint8Array {
-  var advert = new Uint8Array(19 + BEACON_MAC_BYTES);
-  writeServiceData(advert, 0, KIND_BEACON, mac);
-  return advert;
+  return syncAdvert("", KIND_BEACON, mac);
+}
+
+/** The sync window's scan response: the service UUID, for scanners that filter on services (18 bytes). */
+export function syncWindowScanResponse(): Uint8Array {
+  return hexToBytes("1107" + SERVICE_UUID_ON_AIR) as Uint8Array; // length · Complete List of 128-bit Service UUIDs · UUID
 }
 
 /** What one of our adverts carries: its kind and the token or MAC. `code` is a view into the parsed bytes. */
@@ -137,47 +121,50 @@ export function parseSyncServiceData(data: Uint8Array): SyncAdvert | null {
   return { kind: kind, code: data.subarray(1) };
 }
 
-/** Our service data in raw advertising bytes, or null (none, malformed, or a structure past the end). */
-export function parseSyncAdvert(data: Uint8Array): SyncAdvert | null {
-  var at = 0;
-  while (at < data.length && data[at] !== 0) {
-    var end = at + 1 + data[at];
+/** Our service data (`kind ‖ code`, a view) in raw advertising bytes, or null (none, or a structure past the end). */
+function syncServiceData(data: Uint8Array): Uint8Array | null {
+  for (var at = 0, end = 0; at < data.length && data[at]; at = end) {
+    end = at + 1 + data[at];
     if (end > data.length) return null;
-    if (data[at + 1] === AD_SERVICE_DATA128 && end - at >= 18 && bytesEqual(data.subarray(at + 2, at + 18), SERVICE_UUID_ON_AIR)) {
-      return parseSyncServiceData(data.subarray(at + 18, end));
-    }
-    at = end;
+    if (bytesToHex(data.subarray(at + 1, at + 18)) === SERVICE_DATA_HEADER) return data.subarray(at + 18, end);
   }
   return null;
 }
 
-/**
- * The beacon MACs a tag accepts in one slot (its own slot ± 1, clocks differ), computed once per slot.
- * Start a new cache when the beacon key changes (re-provisioning).
- */
-export interface BeaconCache {
-  slot: number;
-  macs: Uint8Array | null;
+/** Our service data in raw advertising bytes, parsed; null when absent or malformed. */
+export function parseSyncAdvert(data: Uint8Array): SyncAdvert | null {
+  var serviceData = syncServiceData(data);
+  return serviceData && parseSyncServiceData(serviceData);
 }
 
-/** No slot computed yet. */
-export function newBeaconCache(): BeaconCache {
-  return { slot: -1, macs: null };
+/** The MAC of a collection-point beacon in raw advertising bytes (of any size: beaconIsGenuine checks it), or null. */
+export function beaconMacIn(data: Uint8Array): Uint8Array | null {
+  var serviceData = syncServiceData(data);
+  return serviceData && serviceData[0] === KIND_BEACON ? serviceData.subarray(1) : null;
 }
 
+/** The beacon MACs computed last (of slot − 1, slot and slot + 1, one after another), and from what. */
+var expectedMacs: Uint8Array = new Uint8Array(0);
+var expectedSha256: Sha256 | null = null;
+var expectedKey: Uint8Array | null = null;
+var expectedSlot = 0;
+
 /**
- * Whether a beacon's `mac` is genuine for the commune of `beaconKey` at tag time `now` (slot ± 1). A tag
- * with a lost clock accepts none. A flood of fake beacons costs a byte compare each, not an HMAC.
+ * Whether a beacon's `mac` is genuine for the commune of `beaconKey` at tag time `now` (slot ± 1: clocks
+ * differ). A tag with a lost clock accepts none. The expected MACs are computed once per slot, so a flood
+ * of fake beacons costs a byte compare each, not an HMAC.
  */
-export function beaconIsGenuine(sha256: Sha256, beaconKey: Uint8Array, cache: BeaconCache, now: number, mac: Uint8Array): boolean {
-  if (!clockIsSet(now) || mac.length !== BEACON_MAC_BYTES) return false;
+export function beaconIsGenuine(sha256: Sha256, beaconKey: Uint8Array, now: number, mac: Uint8Array): boolean {
   var slot = syncSlot(now);
-  if (cache.slot !== slot || !cache.macs) {
-    cache.macs = concatBytes([beaconMac(sha256, beaconKey, slot - 1), beaconMac(sha256, beaconKey, slot), beaconMac(sha256, beaconKey, slot + 1)]);
-    cache.slot = slot;
+  if (!clockIsSet(now) || mac.length !== BEACON_MAC_BYTES) return false;
+  if (sha256 !== expectedSha256 || beaconKey !== expectedKey || slot !== expectedSlot) {
+    expectedMacs = concatBytes([beaconMac(sha256, beaconKey, slot - 1), beaconMac(sha256, beaconKey, slot), beaconMac(sha256, beaconKey, slot + 1)]);
+    expectedSha256 = sha256;
+    expectedKey = beaconKey;
+    expectedSlot = slot;
   }
-  for (var i = 0; i < 3; i++) {
-    if (bytesEqual(cache.macs.subarray(i * BEACON_MAC_BYTES, (i + 1) * BEACON_MAC_BYTES), mac)) return true;
+  for (var at = 0; at < expectedMacs.length; at += BEACON_MAC_BYTES) {
+    if (macMatches(expectedMacs.subarray(at, at + BEACON_MAC_BYTES), mac)) return true;
   }
   return false;
 }

@@ -30,15 +30,15 @@ var MAX_BACKOFF_S = 256 * 60;
 export interface SyncWindowState {
   /** Tag time of the last window opened by a beacon; -Infinity for none. */
   beaconWindowAt: number;
-  /** Tag time until which beacons open no window. */
-  backoffUntil: number;
-  /** Length of the current backoff, s; 0 when none. */
+  /** Tag time of the last link closed for failures. */
+  failedAt: number;
+  /** Length of the current backoff from failedAt, s; 0 when none. */
   backoffS: number;
 }
 
 /** A tag that has neither opened a window nor failed a link. */
 export function newSyncWindowState(): SyncWindowState {
-  return { beaconWindowAt: -Infinity, backoffUntil: 0, backoffS: 0 };
+  return { beaconWindowAt: -Infinity, failedAt: 0, backoffS: 0 };
 }
 
 /**
@@ -46,10 +46,10 @@ export function newSyncWindowState(): SyncWindowState {
  * backwards since a window or backoff began ends them rather than blocking windows for that long.
  */
 export function mayOpenWindow(state: SyncWindowState, now: number, byButton: boolean): boolean {
-  if (byButton) return true;
-  var backingOff = now < state.backoffUntil && state.backoffUntil - now <= state.backoffS;
-  var recentBeacon = now >= state.beaconWindowAt && now - state.beaconWindowAt < BEACON_WINDOW_GAP_S;
-  return !backingOff && !recentBeacon;
+  function within(start: number, seconds: number): boolean {
+    return now >= start && now - start < seconds;
+  }
+  return byButton || !(within(state.beaconWindowAt, BEACON_WINDOW_GAP_S) || within(state.failedAt, state.backoffS));
 }
 
 /** Notes a window opened by a beacon at `now`: the 30-minute gap starts. */
@@ -60,11 +60,10 @@ export function beaconWindowOpened(state: SyncWindowState, now: number): void {
 /** Notes a link closed for failures at `now`: the backoff doubles. */
 export function linkFailed(state: SyncWindowState, now: number): void {
   state.backoffS = state.backoffS ? Math.min(2 * state.backoffS, MAX_BACKOFF_S) : FIRST_BACKOFF_S;
-  state.backoffUntil = now + state.backoffS;
+  state.failedAt = now;
 }
 
 /** Notes a handshake that succeeded: the backoff ends. */
 export function sessionOpened(state: SyncWindowState): void {
   state.backoffS = 0;
-  state.backoffUntil = 0;
 }

@@ -3,7 +3,7 @@
  * from, the connectable sync-window advert, and the window's time limits. The protocol itself is pure
  * (sync-commands.ts); this layer only moves its fragments and opens and closes the window.
  */
-import { TagSync, syncFragmentReceived, syncLinkClosed, syncLinkOpened } from "../sync-commands";
+import { TagSync } from "../sync-commands";
 import { SYNC_SERVICE_UUID, SYNC_TO_GATEWAY_UUID, SYNC_TO_TAG_UUID, syncWindowAdvert } from "../sync-token";
 import { HANDSHAKE_DEADLINE_S, LINK_IDLE_S, WINDOW_OPEN_S } from "../sync-window";
 import { randomStaticAddress } from "./radio";
@@ -42,8 +42,8 @@ export function setUpSyncLink(sync: TagSync, closed: () => void): void {
     writable: true,
     maxLen: MAX_MTU - 3,
     onWrite: function (event: { data: ArrayBuffer }) {
-      if (sync.link && sync.link.session) watchLink(LINK_IDLE_S);
-      var reply = syncFragmentReceived(sync, new Uint8Array(event.data));
+      if (sync.inSession()) watchLink(LINK_IDLE_S);
+      var reply = sync.received(new Uint8Array(event.data));
       notifyAll(reply.send);
       if (reply.close) NRF.disconnect();
     },
@@ -54,14 +54,14 @@ export function setUpSyncLink(sync: TagSync, closed: () => void): void {
     cancelTimer(windowTimer);
     windowTimer = undefined;
     connected = true;
-    syncLinkOpened(sync, MAX_MTU);
+    sync.linkOpened(MAX_MTU);
     watchLink(HANDSHAKE_DEADLINE_S);
   });
   NRF.on("disconnect", function () {
     cancelTimer(linkTimer);
     linkTimer = undefined;
     connected = false;
-    syncLinkClosed(sync);
+    sync.linkClosed();
     closeWindow();
   });
 }

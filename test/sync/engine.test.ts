@@ -2,7 +2,6 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { syncButtonPressed } from "../../firmware/sync-commands";
 import { TagIdentity } from "../../firmware/sync-provision";
 import { CLOCK_LOST_SLOT, SLOT_SECONDS, syncSlot, windowToken } from "../../firmware/sync-token";
 import { nodeSha256 } from "../../tools/gateway/host-crypto";
@@ -64,7 +63,7 @@ describe("gateway sync engine (tools/gateway/sync.ts)", () => {
       expect(row && row.info).to.include({ firmware: "zonetag 0.1.0", batteryPercent: 87, clockDriftS: 1.5 });
       expect(row && row.ackedCursor).to.equal(status.nextCursor);
       expect(row && row.lastSync && row.lastSync.outcome).to.equal("ok");
-      expect(tag.sync.link).to.equal(null); // END closed the link
+      expect(tag.holdsLink()).to.equal(false); // END closed the link
     });
   }
 
@@ -183,9 +182,14 @@ describe("gateway sync engine (tools/gateway/sync.ts)", () => {
 
   it("reads the resident's keys when they press the tag's button during the sync, and stores them sealed", async () => {
     const { store, tag } = commune(5);
+    // The resident presses once the session is open.
+    let pressed = false;
     const faults: LinkFaults = {
       beforeGatewaySend: () => {
-        if (tag.sync.link && tag.sync.link.session && tag.sync.pressAt < tag.sync.link.sessionAt) syncButtonPressed(tag.sync);
+        if (tag.sync.inSession() && !pressed) {
+          pressed = true;
+          tag.sync.buttonPressed();
+        }
         return true;
       },
     };
@@ -217,7 +221,7 @@ describe("gateway sync engine (tools/gateway/sync.ts)", () => {
     expect(store.tagRowId("T0100")).to.equal(null);
     await refused.close();
 
-    syncButtonPressed(tag.sync);
+    tag.sync.buttonPressed();
     const link = new SimulatedLink(tag, MTU_23);
     const report = await provisionTag(store, link, { tagId: "T0100", board: "PUCKJS", residentId: null }, { now: () => tag.time });
     await link.done;
@@ -245,7 +249,7 @@ describe("gateway sync engine (tools/gateway/sync.ts)", () => {
     const report = await syncTag(store, TAG_ID, failing, { now: () => tag.time });
     await link.done;
     expect(report.outcome).to.equal("link lost: a write to the tag failed: adapter gone");
-    expect(tag.sync.link).to.equal(null);
+    expect(tag.holdsLink()).to.equal(false);
     expect(store.syncs(TAG_ID)[0].outcome).to.equal(report.outcome);
   });
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ERR_FRAGMENT, ERR_TOO_LONG } from "../../firmware/sync-errors";
-import { DEFAULT_MTU, MAX_MESSAGE_BYTES, addFragment, fragmentRoom, newReassembly, splitMessage } from "../../firmware/sync-frame";
+import { DEFAULT_MTU, MAX_MESSAGE_BYTES, fragmentRoom, newReassembler, splitMessage } from "../../firmware/sync-frame";
 
 /** A message of `length` bytes that differ from their neighbours. */
 function pattern(length: number, seed = 0): Uint8Array {
@@ -8,10 +8,10 @@ function pattern(length: number, seed = 0): Uint8Array {
 }
 
 /** Feeds fragments one by one; returns every non-null result in order. */
-function feed(fragments: Uint8Array[], reassembly = newReassembly()): (Uint8Array | number)[] {
+function feed(fragments: Uint8Array[], reassemble = newReassembler()): (Uint8Array | number)[] {
   const results: (Uint8Array | number)[] = [];
   for (const f of fragments) {
-    const r = addFragment(reassembly, f);
+    const r = reassemble(f);
     if (r !== null) results.push(r);
   }
   return results;
@@ -42,11 +42,11 @@ describe("sync fragments (firmware/sync-frame.ts)", () => {
   });
 
   it("round-trips every length from 0 to 512 at several MTUs, through one reassembly", () => {
-    const reassembly = newReassembly();
+    const reassemble = newReassembler();
     for (const mtu of [23, 24, 64, 185, 247, 517]) {
       for (let length = 0; length <= MAX_MESSAGE_BYTES; length += 13) {
         const message = pattern(length, mtu);
-        expect(feed(splitMessage(message, mtu), reassembly), `mtu ${mtu} length ${length}`).to.deep.equal([message]);
+        expect(feed(splitMessage(message, mtu), reassemble), `mtu ${mtu} length ${length}`).to.deep.equal([message]);
       }
     }
   });
@@ -90,10 +90,10 @@ describe("sync fragments (firmware/sync-frame.ts)", () => {
   it("never throws on random fragments and returns only messages, error codes or nothing", () => {
     let seed = 12345;
     const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
-    const reassembly = newReassembly();
+    const reassemble = newReassembler();
     for (let n = 0; n < 20000; n++) {
       const fragment = Uint8Array.from({ length: Math.floor(next() * 30) }, () => Math.floor(next() * 256));
-      const result = addFragment(reassembly, fragment);
+      const result = reassemble(fragment);
       if (result instanceof Uint8Array) expect(result.length).to.be.at.most(MAX_MESSAGE_BYTES);
       else if (result !== null) expect([ERR_FRAGMENT, ERR_TOO_LONG]).to.include(result);
     }

@@ -14,10 +14,11 @@ import { Encounter } from "../../firmware/encounter";
 import { EncounterLog } from "../../firmware/encounter-log";
 import { ExposureKeys, emptyKeys, keysForDay } from "../../firmware/exposure-keys";
 import { utcDayNumber } from "../../firmware/bluezone";
-import { TagServices, TagSync, newTagSync, syncFragmentReceived, syncLinkClosed, syncLinkOpened } from "../../firmware/sync-commands";
-import { addFragment, newReassembly, splitMessage } from "../../firmware/sync-frame";
-import { OP_ERROR, OP_HELLO, OP_PROOF, TagInfo, decodeChallenge, encodeHello, message } from "../../firmware/sync-messages";
-import { NONCE_BYTES, Session, TO_TAG, gatewayProof, newSession, seal, sessionKey, unseal } from "../../firmware/sync-session";
+import { concatBytes } from "../../firmware/bytes";
+import { TagServices, TagSync, newTagSync } from "../../firmware/sync-commands";
+import { newReassembler, splitMessage } from "../../firmware/sync-frame";
+import { InfoFields, OP_ERROR, OP_HELLO, OP_PROOF, decodeChallenge, encodeHello, message } from "../../firmware/sync-messages";
+import { NONCE_BYTES, Session, TO_TAG, handshakeMac, newSession } from "../../firmware/sync-session";
 import { TagIdentity } from "../../firmware/sync-provision";
 import { newSyncWindowState } from "../../firmware/sync-window";
 import { nodeSha256 } from "../../tools/gateway/host-crypto";
@@ -47,6 +48,8 @@ export class TestTag {
   config: TagConfig = DEFAULT_CONFIG;
   /** Every state-changing service call, in order ("provision", "setTime", "ack 146", ...). */
   readonly changes: string[] = [];
+  /** When the tag may open sync windows (the handler notes failed links and sessions in it). */
+  readonly window = newSyncWindowState();
   readonly sync: TagSync;
   private nextId = 1;
 
@@ -94,28 +97,36 @@ export class TestTag {
         return true;
       },
     };
-    this.sync = newTagSync(services, newSyncWindowState());
+    this.sync = newTagSync(services, this.window);
+  }
+
+  /**
+   * Whether the handler holds a link: it answers any fragment on one (an empty fragment with ERR_FRAGMENT,
+   * which counts as a failure) and nothing without. For checking that a link is gone.
+   */
+  holdsLink(): boolean {
+    return this.sync.received(new Uint8Array(0)).send.length > 0;
   }
 
   /** What INFO reports. */
-  info(): TagInfo {
+  info(): InfoFields {
     const status = this.log.status();
-    return {
-      firmware: "zonetag 0.1.0",
-      board: "PUCKJS",
-      batteryPercent: 87,
-      time: this.time,
-      clock: this.clock,
-      alert: this.alert,
-      storageFault: false,
-      logRecords: status.records,
-      logUnacknowledged: status.unacknowledged,
-      logDropped: status.dropped,
-      logNextCursor: status.nextCursor,
-      logAcknowledged: status.acknowledged,
-      storageFill: status.bytes / status.budgetBytes,
-      scanPeriodS: this.config.scanPeriodS,
-    };
+    return [
+      "zonetag 0.1.0",
+      "PUCKJS",
+      87,
+      this.alert,
+      false,
+      this.time,
+      this.clock,
+      status.bytes / status.budgetBytes,
+      status.records,
+      status.unacknowledged,
+      status.dropped,
+      status.nextCursor,
+      status.acknowledged,
+      this.config.scanPeriodS,
+    ];
   }
 
   /**
@@ -183,7 +194,7 @@ export class SimulatedLink implements TagLink {
     private readonly faults: LinkFaults = {},
   ) {
     this.mtu = model.mtu;
-    syncLinkOpened(tag.sync, model.mtu);
+    tag.sync.linkOpened(model.mtu);
     this.done = this.run();
   }
 
@@ -220,7 +231,7 @@ export class SimulatedLink implements TagLink {
   private end(): void {
     if (this.closed) return;
     this.closed = true;
-    syncLinkClosed(this.tag.sync);
+    this.tag.sync.linkClosed();
     this.wake?.();
     for (const listener of this.closers) listener();
   }
@@ -239,7 +250,7 @@ export class SimulatedLink implements TagLink {
       const down = this.toGateway.splice(0, this.model.packetsPerEvent);
       for (const fragment of up) {
         if (!this.carry()) return;
-        const reply = syncFragmentReceived(this.tag.sync, fragment);
+        const reply = this.tag.sync.received(fragment);
         for (const out of reply.send) {
           if (out.length > this.mtu - 3) throw new Error(`tag fragment of ${out.length} bytes on a link with MTU ${this.mtu}`);
           this.toGateway.push(out);
@@ -269,11 +280,13 @@ export interface RawReply {
 export class RawGateway {
   session: Session | null = null;
 
+  /** Connects to `tag`; `mtu` is the gateway's ATT MTU, `tagMaxMtu` the largest the tag's stack accepts. */
   constructor(
     readonly tag: TestTag,
     readonly mtu: number = 23,
+    tagMaxMtu: number = mtu,
   ) {
-    syncLinkOpened(tag.sync, mtu);
+    tag.sync.linkOpened(tagMaxMtu);
   }
 
   /** Feeds `wire` to the tag as fragments; reassembles what it answers (unsealing it in a session). */
@@ -284,12 +297,12 @@ export class RawGateway {
   /** Feeds these fragments to the tag as they are. */
   fragments(fragments: Uint8Array[]): RawReply {
     const reply: RawReply = { messages: [], close: false };
-    const reassembly = newReassembly();
+    const reassemble = newReassembler();
     for (const fragment of fragments) {
-      const out = syncFragmentReceived(this.tag.sync, fragment);
+      const out = this.tag.sync.received(fragment);
       reply.close = reply.close || out.close;
       for (const piece of out.send) {
-        const whole = addFragment(reassembly, piece);
+        const whole = reassemble(piece);
         if (typeof whole === "number") throw new Error(`the tag's fragments do not reassemble: error ${whole}`);
         if (whole) reply.messages.push(this.open(whole));
       }
@@ -310,7 +323,7 @@ export class RawGateway {
   /** `plaintext` sealed as the gateway's next message (not sent). */
   seal(plaintext: Uint8Array): Uint8Array {
     if (!this.session) throw new Error("no session");
-    return seal(nodeSha256, this.session, plaintext);
+    return this.session.seal(plaintext);
   }
 
   /** The handshake under `tagKey`; returns the tag's answer to PROOF. */
@@ -319,14 +332,15 @@ export class RawGateway {
     const hello = this.plain(OP_HELLO, encodeHello({ mtu: this.mtu, nonce: nonceG }));
     const challenge = decodeChallenge(hello.messages[0].subarray(1));
     if (!challenge) throw new Error("no challenge");
-    this.session = newSession(sessionKey(nodeSha256, tagKey, nonceG, challenge.nonce), TO_TAG);
-    return this.plain(OP_PROOF, gatewayProof(nodeSha256, tagKey, nonceG, challenge.nonce));
+    const nonces = concatBytes([nonceG, challenge.nonce]);
+    this.session = newSession(nodeSha256, handshakeMac(nodeSha256, tagKey, nonces, "session"), TO_TAG);
+    return this.plain(OP_PROOF, handshakeMac(nodeSha256, tagKey, nonces, "gateway"));
   }
 
   /** A received message: unsealed when the session is open and it is not a plain 3-byte error. */
   private open(wire: Uint8Array): Uint8Array {
     if (!this.session || (wire.length === 3 && wire[0] === OP_ERROR)) return wire;
-    const plaintext = unseal(nodeSha256, this.session, wire);
+    const plaintext = this.session.unseal(wire);
     if (typeof plaintext === "number") throw new Error(`the tag's message does not unseal: error ${plaintext}`);
     return plaintext;
   }

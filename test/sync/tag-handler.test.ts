@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { bytesToHex } from "../../firmware/bytes";
-import { LOG_CHUNK_RECORDS, syncButtonPressed, syncFragmentReceived, syncLinkOpened } from "../../firmware/sync-commands";
+import { LOG_CHUNK_RECORDS } from "../../firmware/sync-commands";
 import {
   ERR_ALREADY_PROVISIONED,
   ERR_BAD_CONFIG,
@@ -99,8 +99,11 @@ describe("sync tag handler (firmware/sync-commands.ts)", () => {
       const gateway = new RawGateway(tag);
       const reply = gateway.handshake(hostRandom(32));
       expect(reply.messages.map(errorCode)).to.deep.equal([ERR_BAD_PROOF]);
-      expect(tag.sync.link && tag.sync.link.session).to.equal(null);
-      expect(tag.sync.link && tag.sync.link.failures).to.equal(1);
+      expect(tag.sync.inSession()).to.equal(false);
+      // It counted as one failure: the link closes at the third, two failures later.
+      const second = gateway.plain(OP_INFO);
+      expect([second.messages.map(errorCode), second.close]).to.deep.equal([[ERR_NOT_AUTHENTICATED], false]);
+      expect(gateway.plain(OP_INFO).close).to.equal(true);
     });
 
     it("takes one proof per challenge: a second PROOF, even the right one, is refused", () => {
@@ -117,18 +120,25 @@ describe("sync tag handler (firmware/sync-commands.ts)", () => {
       const tag = new TestTag(identity());
       const early = new RawGateway(tag);
       for (const op of [OP_INFO, OP_READ_LOG, OP_READ_KEYS, OP_REPROVISION]) {
-        syncLinkOpened(tag.sync, 23);
+        tag.sync.linkOpened(23);
         expect(early.plain(op, encodeCursor(0)).messages.map(errorCode)).to.deep.equal([ERR_NOT_AUTHENTICATED]);
       }
     });
 
     it("uses the gateway's MTU up to its own maximum for what it sends", () => {
       const tag = new TestTag(identity());
-      syncLinkOpened(tag.sync, 185);
+      tag.sync.linkOpened(185);
       const hello = splitMessage(message(OP_HELLO, encodeHello({ mtu: 247, nonce: hostRandom(16) })), 247);
-      const out = syncFragmentReceived(tag.sync, hello[0]);
+      const out = tag.sync.received(hello[0]);
       expect(out.send).to.have.length(1); // CHALLENGE: 33 bytes in one fragment
-      expect(tag.sync.link && tag.sync.link.mtu).to.equal(185);
+      // A log chunk (about 480 bytes) goes in fragments of 185 − 3 bytes: the tag's maximum, not the gateway's 247.
+      const logging = new TestTag(identity());
+      logging.logEncounters(200, TEST_DAY_START, 300);
+      const gateway = new RawGateway(logging, 247, 185);
+      responseBody(gateway.handshake((logging.identity as TagIdentity).tagKey), OP_PROOF);
+      const chunk = logging.sync.received(splitMessage(gateway.seal(message(OP_READ_LOG, encodeCursor(0))), 247)[0]);
+      expect(chunk.send.length).to.be.greaterThan(1);
+      expect(Math.max(...chunk.send.map((f) => f.length))).to.equal(185 - 3);
     });
   });
 
@@ -154,11 +164,11 @@ describe("sync tag handler (firmware/sync-commands.ts)", () => {
         expect(reply.messages.map(errorCode)).to.deep.equal([ERR_BAD_MAC]);
         expect(reply.close).to.equal(attempt === 3);
       }
-      expect(tag.sync.link).to.equal(null);
+      expect(tag.holdsLink()).to.equal(false);
       expect(snapshot(tag)).to.equal(before);
       // The window policy now refuses beacon windows for a minute.
-      expect(mayOpenWindow(tag.sync.window, tag.time + 30, false)).to.equal(false);
-      expect(mayOpenWindow(tag.sync.window, tag.time + 60, false)).to.equal(true);
+      expect(mayOpenWindow(tag.window, tag.time + 30, false)).to.equal(false);
+      expect(mayOpenWindow(tag.window, tag.time + 60, false)).to.equal(true);
     });
 
     it("answers truncated and oversized frames with an error code", () => {
@@ -179,7 +189,13 @@ describe("sync tag handler (firmware/sync-commands.ts)", () => {
         expect(gateway.sealed(OP_SET_ALERT, Uint8Array.of(7)).messages.map(errorCode)).to.deep.equal([ERR_MALFORMED]);
         expect(gateway.sealed(0x7e).messages.map(errorCode)).to.deep.equal([ERR_UNKNOWN_COMMAND]);
       }
-      expect(tag.sync.link && tag.sync.link.failures).to.equal(0);
+      // None counted: it still takes three failures (bad MACs here) to close the link.
+      expect(tag.sync.inSession()).to.equal(true);
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const wire = gateway.seal(message(OP_INFO, new Uint8Array(0)));
+        wire[wire.length - 1] ^= 0x01;
+        expect(gateway.send(wire).close).to.equal(attempt === 3);
+      }
     });
   });
 
@@ -226,7 +242,7 @@ describe("sync tag handler (firmware/sync-commands.ts)", () => {
       const reply = gateway.sealed(OP_END);
       responseBody(reply, OP_END);
       expect(reply.close).to.equal(true);
-      expect(tag.sync.link).to.equal(null);
+      expect(tag.holdsLink()).to.equal(false);
     });
 
     it("starts new keys on NEW_KEYS", () => {
@@ -246,34 +262,34 @@ describe("sync tag handler (firmware/sync-commands.ts)", () => {
 
     it("refuses it when the press came before the session (the press that opened the window) or over 60 s ago", () => {
       const tag = new TestTag(identity());
-      syncButtonPressed(tag.sync);
+      tag.sync.buttonPressed();
       tag.time += 5;
       const gateway = new RawGateway(tag);
       gateway.handshake((tag.identity as TagIdentity).tagKey);
       expect(gateway.sealed(OP_READ_KEYS).messages.map(errorCode)).to.deep.equal([ERR_NO_CONSENT]);
-      syncButtonPressed(tag.sync);
+      tag.sync.buttonPressed();
       tag.time += CONFIRM_S + 1;
       expect(gateway.sealed(OP_READ_KEYS).messages.map(errorCode)).to.deep.equal([ERR_NO_CONSENT]);
     });
 
     it("releases the TEKs and the Bluezone chain after a press during the session, encrypted on the link", () => {
       const { tag, gateway } = openSession();
-      syncButtonPressed(tag.sync);
+      tag.sync.buttonPressed();
       tag.time += 10;
       const wire = gateway.seal(message(OP_READ_KEYS, new Uint8Array(0)));
-      const out = syncFragmentReceived(tag.sync, splitMessage(wire, 23)[0]);
+      const out = tag.sync.received(splitMessage(wire, 23)[0]);
       const onAir = out.send.map((f) => bytesToHex(f.subarray(1))).join("");
       expect(onAir).to.not.contain(tag.keys.teks[0][1]);
       expect(onAir).to.not.contain(tag.keys.bzKey.substring(0, 32));
       // The same request through the raw gateway (a fresh session) decodes to the tag's keys.
       const again = openSession();
-      syncButtonPressed(again.tag.sync);
+      again.tag.sync.buttonPressed();
       expect(decodeKeys(responseBody(again.gateway.sealed(OP_READ_KEYS), OP_READ_KEYS))).to.deep.equal(again.tag.keys);
     });
 
     it("keeps consent valid across a SET_TIME that moves the clock", () => {
       const { tag, gateway } = openSession();
-      syncButtonPressed(tag.sync);
+      tag.sync.buttonPressed();
       gateway.sealed(OP_SET_TIME, encodeSetTime(tag.time + 3600));
       expect(decodeKeys(responseBody(gateway.sealed(OP_READ_KEYS), OP_READ_KEYS))).to.deep.equal(tag.keys);
     });
@@ -285,11 +301,11 @@ describe("sync tag handler (firmware/sync-commands.ts)", () => {
       const wanted = identity("T0007");
       const gateway = new RawGateway(tag);
       expect(gateway.plain(OP_PROVISION, encodeIdentity(wanted)).messages.map(errorCode)).to.deep.equal([ERR_NO_CONFIRMATION]);
-      syncButtonPressed(tag.sync);
+      tag.sync.buttonPressed();
       tag.time += CONFIRM_S + 1;
       expect(gateway.plain(OP_PROVISION, encodeIdentity(wanted)).messages.map(errorCode)).to.deep.equal([ERR_NO_CONFIRMATION]);
       expect(tag.identity).to.equal(null);
-      syncButtonPressed(tag.sync);
+      tag.sync.buttonPressed();
       tag.time += 20;
       responseBody(gateway.plain(OP_PROVISION, encodeIdentity(wanted)), OP_PROVISION);
       expect(tag.identity && tag.identity.tagId).to.equal("T0007");
@@ -300,7 +316,7 @@ describe("sync tag handler (firmware/sync-commands.ts)", () => {
 
     it("refuses a plain PROVISION on a provisioned tag, even with a press", () => {
       const tag = new TestTag(identity("T0001"));
-      syncButtonPressed(tag.sync);
+      tag.sync.buttonPressed();
       const gateway = new RawGateway(tag);
       expect(gateway.plain(OP_PROVISION, encodeIdentity(identity("T0666"))).messages.map(errorCode)).to.deep.equal([ERR_ALREADY_PROVISIONED]);
       expect(tag.identity && tag.identity.tagId).to.equal("T0001");
@@ -338,6 +354,7 @@ describe("sync tag handler (firmware/sync-commands.ts)", () => {
       const key = (tag.identity as TagIdentity).tagKey;
       const before = snapshot(tag);
       let gateway = new RawGateway(tag);
+      let linkOpen = true;
       let inSession = false;
       let answered = 0;
       const codes = new Set<number | null>();
@@ -350,7 +367,7 @@ describe("sync tag handler (firmware/sync-commands.ts)", () => {
         message(OP_REPROVISION, encodeIdentity(identity("X"))),
       ];
       for (let n = 0; n < 10000; n++) {
-        if (!tag.sync.link || (!inSession && rand() < 0.02)) {
+        if (!linkOpen || (!inSession && rand() < 0.02)) {
           // A new connection; now and then a genuine gateway's, which opens a session.
           gateway = new RawGateway(tag);
           inSession = rand() < 0.5;
@@ -377,6 +394,7 @@ describe("sync tag handler (firmware/sync-commands.ts)", () => {
           fragments = rand() < 0.5 ? pieces : [pieces[Math.floor(rand() * pieces.length)]];
         }
         const reply = gateway.fragments(fragments);
+        linkOpen = !reply.close;
         for (const m of reply.messages) {
           answered++;
           codes.add(errorCode(m));

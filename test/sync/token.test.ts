@@ -12,7 +12,6 @@ import {
   beaconAdvert,
   beaconIsGenuine,
   beaconMac,
-  newBeaconCache,
   parseSyncAdvert,
   parseSyncServiceData,
   syncSlot,
@@ -83,12 +82,11 @@ describe("sync window token and collection-point beacon (firmware/sync-token.ts)
   });
 
   it("accepts a beacon MAC of the tag's slot ± 1 only, and none with a lost clock", () => {
-    const cache = newBeaconCache();
-    for (const delta of [-1, 0, 1]) expect(beaconIsGenuine(nodeSha256, beaconKey, cache, inSlot, beaconMac(nodeSha256, beaconKey, vectors.slot + delta))).to.equal(true);
-    for (const delta of [-2, 2]) expect(beaconIsGenuine(nodeSha256, beaconKey, cache, inSlot, beaconMac(nodeSha256, beaconKey, vectors.slot + delta))).to.equal(false);
-    expect(beaconIsGenuine(nodeSha256, hex(vectors.tagKey), newBeaconCache(), inSlot, beaconMac(nodeSha256, beaconKey, vectors.slot))).to.equal(false);
-    expect(beaconIsGenuine(nodeSha256, beaconKey, cache, inSlot, new Uint8Array(BEACON_MAC_BYTES))).to.equal(false);
-    expect(beaconIsGenuine(nodeSha256, beaconKey, newBeaconCache(), 1000, beaconMac(nodeSha256, beaconKey, CLOCK_LOST_SLOT))).to.equal(false);
+    for (const delta of [-1, 0, 1]) expect(beaconIsGenuine(nodeSha256, beaconKey, inSlot, beaconMac(nodeSha256, beaconKey, vectors.slot + delta))).to.equal(true);
+    for (const delta of [-2, 2]) expect(beaconIsGenuine(nodeSha256, beaconKey, inSlot, beaconMac(nodeSha256, beaconKey, vectors.slot + delta))).to.equal(false);
+    expect(beaconIsGenuine(nodeSha256, hex(vectors.tagKey), inSlot, beaconMac(nodeSha256, beaconKey, vectors.slot))).to.equal(false);
+    expect(beaconIsGenuine(nodeSha256, beaconKey, inSlot, new Uint8Array(BEACON_MAC_BYTES))).to.equal(false);
+    expect(beaconIsGenuine(nodeSha256, beaconKey, 1000, beaconMac(nodeSha256, beaconKey, CLOCK_LOST_SLOT))).to.equal(false);
   });
 
   it("computes the expected beacon MACs once per slot, so a flood of fake beacons costs no HMAC", () => {
@@ -97,10 +95,9 @@ describe("sync window token and collection-point beacon (firmware/sync-token.ts)
       hashes++;
       return nodeSha256(m);
     };
-    const cache = newBeaconCache();
-    beaconIsGenuine(countingSha256, beaconKey, cache, inSlot, new Uint8Array(BEACON_MAC_BYTES));
+    beaconIsGenuine(countingSha256, beaconKey, inSlot, new Uint8Array(BEACON_MAC_BYTES));
     const afterFirst = hashes;
-    for (let i = 0; i < 1000; i++) beaconIsGenuine(countingSha256, beaconKey, cache, inSlot + (i % 100), Uint8Array.of(i & 0xff, 1, 2, 3, 4, 5, 6, 7));
+    for (let i = 0; i < 1000; i++) beaconIsGenuine(countingSha256, beaconKey, inSlot + (i % 100), Uint8Array.of(i & 0xff, 1, 2, 3, 4, 5, 6, 7));
     expect(afterFirst).to.be.greaterThan(0);
     expect(hashes).to.equal(afterFirst);
   });

@@ -7,9 +7,10 @@
 import { randomBytes } from "node:crypto";
 import { Sha256 } from "../../firmware/crypto-types";
 import * as errors from "../../firmware/sync-errors";
-import { addFragment, newReassembly, splitMessage } from "../../firmware/sync-frame";
+import { concatBytes } from "../../firmware/bytes";
+import { newReassembler, splitMessage } from "../../firmware/sync-frame";
 import { OP_ERROR, OP_HELLO, OP_PROOF, RESPONSE, decodeChallenge, encodeHello, message } from "../../firmware/sync-messages";
-import { NONCE_BYTES, Session, TO_TAG, gatewayProof, macMatches, newSession, seal, sessionKey, tagProof, unseal } from "../../firmware/sync-session";
+import { NONCE_BYTES, Session, TO_TAG, handshakeMac, macMatches, newSession } from "../../firmware/sync-session";
 import { TagLink } from "./transport";
 
 /** How long the gateway waits for an answer before giving up on the link. */
@@ -65,7 +66,7 @@ interface Pending {
 
 /** A sync link seen from the gateway. */
 export class GatewayConnection {
-  private readonly reassembly = newReassembly();
+  private readonly reassemble = newReassembler();
   private session: Session | null = null;
   /** The session the tag opens when it accepts our proof: its answer to PROOF is the first sealed message. */
   private proposed: Session | null = null;
@@ -98,7 +99,7 @@ export class GatewayConnection {
     if (this.closed) throw new LinkLost("the link is closed");
     if (this.pending) throw new Error("a request is already waiting for its answer");
     const plaintext = message(opcode, body);
-    const wire = this.session ? seal(this.sha256, this.session, plaintext) : plaintext;
+    const wire = this.session ? this.session.seal(plaintext) : plaintext;
     const answer = new Promise<Uint8Array>((resolve, reject) => {
       const timer = setTimeout(() => this.abandon(new LinkLost(`no answer to request 0x${opcode.toString(16)} within ${this.timeoutMs} ms`)), this.timeoutMs);
       this.pending = { opcode, resolve, reject, timer };
@@ -119,11 +120,12 @@ export class GatewayConnection {
     const nonceG = new Uint8Array(randomBytes(NONCE_BYTES));
     const challenge = decodeChallenge(await this.request(OP_HELLO, encodeHello({ mtu: this.link.mtu, nonce: nonceG })));
     if (!challenge) throw this.violation("the tag's challenge is malformed");
-    if (!macMatches(tagProof(this.sha256, tagKey, nonceG, challenge.nonce), challenge.proof)) {
+    const nonces = concatBytes([nonceG, challenge.nonce]);
+    if (!macMatches(handshakeMac(this.sha256, tagKey, nonces, "tag"), challenge.proof)) {
       throw this.violation("the tag's proof does not verify: it is not the tag this key belongs to");
     }
-    this.proposed = newSession(sessionKey(this.sha256, tagKey, nonceG, challenge.nonce), TO_TAG);
-    await this.request(OP_PROOF, gatewayProof(this.sha256, tagKey, nonceG, challenge.nonce));
+    this.proposed = newSession(this.sha256, handshakeMac(this.sha256, tagKey, nonces, "session"), TO_TAG);
+    await this.request(OP_PROOF, handshakeMac(this.sha256, tagKey, nonces, "gateway"));
   }
 
   /** Closes the link. */
@@ -132,14 +134,14 @@ export class GatewayConnection {
   }
 
   private received(fragment: Uint8Array): void {
-    const got = addFragment(this.reassembly, fragment);
+    const got = this.reassemble(fragment);
     if (got === null) return;
     if (typeof got === "number") return void this.violation(`the tag's fragments are broken (${syncErrorName(got)})`);
     const plainError = got.length === ERROR_MESSAGE_BYTES && got[0] === OP_ERROR;
     const session = this.session ?? (plainError ? null : this.proposed);
     let plaintext = got;
     if (session) {
-      const opened = unseal(this.sha256, session, got);
+      const opened = session.unseal(got);
       if (typeof opened === "number") return void this.violation(`the tag's answer does not verify (${syncErrorName(opened)})`);
       plaintext = opened;
       this.session = session;
