@@ -141,12 +141,7 @@ var services: TagServices = {
     saveJSON(STATE_FILE, state);
     return state.clock;
   },
-  readLog: function (cursor, max) {
-    return log.readFrom(cursor, max);
-  },
-  acknowledgeLog: function (cursor) {
-    return log.acknowledge(cursor);
-  },
+  log: log,
   setAlert: function (exposed) {
     state.alert = exposed;
     return saveJSON(STATE_FILE, state);

@@ -81,10 +81,13 @@ export interface TagServices {
   info(): InfoFields;
   /** Sets the clock to gateway time `unixSeconds`; returns the new clock record (clock.ts clockSet). */
   setTime(unixSeconds: number): ClockRecord;
-  /** Up to `max` log records from `cursor` on (EncounterLog.readFrom). */
-  readLog(cursor: number, max: number): LogRecord[];
-  /** Marks every record below `cursor` as at the gateway (EncounterLog.acknowledge). */
-  acknowledgeLog(cursor: number): boolean;
+  /** The encounter log (EncounterLog), as the sync reads and acknowledges it. */
+  log: {
+    /** Up to `max` records from `cursor` on. */
+    readFrom(cursor: number, max: number): LogRecord[];
+    /** Marks every record below `cursor` as at the gateway. */
+    acknowledge(cursor: number): boolean;
+  };
   setAlert(exposed: boolean): boolean;
   keys(): ExposureKeys;
   /** Drops the exposure keys and starts new ones (once a positive wearer's keys are published). */
@@ -121,10 +124,7 @@ function saved(ok: boolean): Uint8Array | number {
   return ok ? NO_BODY : ERR_STORAGE;
 }
 
-/**
- * A handler with no link yet. Requests are answered through `command` (in a session) and `handshake`
- * (before it), which return the response body or an error code.
- */
+/** A handler with no link yet. */
 export function newTagSync(services: TagServices, window: SyncWindowState): TagSync {
   var sha256 = services.sha256;
   /** Tag time of the last button press; -Infinity before any. */
@@ -162,40 +162,38 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
     return reply(errorMessage(code, opcode), close);
   }
 
-  /** PROVISION or REPROVISION: stores the identity in `body`. */
-  function provision(body: Uint8Array): Uint8Array | number {
-    var identity = decodeIdentity(body);
-    return identity ? saved(services.provision(identity)) : ERR_MALFORMED;
-  }
-
-  /** A plain message before the session: handshake steps and first provisioning. */
-  function handshake(opcode: number, body: Uint8Array): Uint8Array | number {
-    var identity = services.identity();
-    if (opcode === OP_PROVISION) return provisionRefusal(identity !== null, services.now() - pressAt) || provision(body);
-    if (opcode === OP_HELLO) {
-      var hello = decodeHello(body);
-      if (!hello) return ERR_MALFORMED;
-      if (!identity) return ERR_NOT_PROVISIONED;
-      mtu = Math.max(DEFAULT_MTU, Math.min(hello.mtu, maxMtu));
-      var nonceT = services.random(NONCE_BYTES);
-      nonces = concatBytes([hello.nonce, nonceT]);
-      return encodeChallenge(nonceT, handshakeMac(sha256, identity.tagKey, nonces, "tag"));
-    }
-    var challenged = nonces;
-    nonces = null;
-    if (opcode !== OP_PROOF || !identity || !challenged) return ERR_NOT_AUTHENTICATED;
-    if (!macMatches(handshakeMac(sha256, identity.tagKey, challenged, "gateway"), body)) return ERR_BAD_PROOF;
-    session = newSession(sha256, handshakeMac(sha256, identity.tagKey, challenged, "session"), TO_GATEWAY);
-    sessionAt = services.now();
-    failures = 0;
-    sessionOpened(window);
-    return NO_BODY;
-  }
-
-  /** An authenticated request. */
-  function command(opcode: number, body: Uint8Array): Uint8Array | number {
+  /** A request, plain before the session and sealed in it: the response body or an error code. */
+  function answer(opcode: number, body: Uint8Array): Uint8Array | number {
+    // Before the session the tag takes the handshake and first provisioning (opcodes below 0x10), in it commands.
+    if (opcode < OP_INFO === (session !== null)) return session ? ERR_UNKNOWN_COMMAND : ERR_NOT_AUTHENTICATED;
     if (body.length && (opcode === OP_INFO || opcode === OP_READ_KEYS || opcode === OP_NEW_KEYS || opcode === OP_END)) return ERR_MALFORMED;
+    var identity = services.identity();
     switch (opcode) {
+      case OP_HELLO:
+        var hello = decodeHello(body);
+        if (!hello) return ERR_MALFORMED;
+        if (!identity) return ERR_NOT_PROVISIONED;
+        mtu = Math.max(DEFAULT_MTU, Math.min(hello.mtu, maxMtu));
+        var nonceT = services.random(NONCE_BYTES);
+        nonces = concatBytes([hello.nonce, nonceT]);
+        return encodeChallenge(nonceT, handshakeMac(sha256, identity.tagKey, nonces, "tag"));
+      case OP_PROOF:
+        var challenged = nonces;
+        nonces = null;
+        if (!identity || !challenged) return ERR_NOT_AUTHENTICATED;
+        if (!macMatches(handshakeMac(sha256, identity.tagKey, challenged, "gateway"), body)) return ERR_BAD_PROOF;
+        session = newSession(sha256, handshakeMac(sha256, identity.tagKey, challenged, "session"), TO_GATEWAY);
+        sessionAt = services.now();
+        failures = 0;
+        sessionOpened(window);
+        return NO_BODY;
+      case OP_PROVISION:
+        var refusal = provisionRefusal(identity !== null, services.now() - pressAt);
+        if (refusal) return refusal;
+      // falls through: once allowed, the first provisioning stores the identity as REPROVISION does
+      case OP_REPROVISION:
+        var given = decodeIdentity(body);
+        return given ? saved(services.provision(given)) : ERR_MALFORMED;
       case OP_INFO:
         return encodeInfo(services.info());
       case OP_SET_TIME:
@@ -212,8 +210,8 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
         var cursor = decodeCursor(body);
         if (cursor === null) return ERR_MALFORMED;
         // A failed save only leaves these records unacknowledged: a later sync reads and deduplicates them.
-        services.acknowledgeLog(cursor);
-        return encodeLogChunk(services.readLog(cursor, LOG_CHUNK_RECORDS), cursor, MAX_MESSAGE_BYTES - SEAL_OVERHEAD - 1);
+        services.log.acknowledge(cursor);
+        return encodeLogChunk(services.log.readFrom(cursor, LOG_CHUNK_RECORDS), cursor, MAX_MESSAGE_BYTES - SEAL_OVERHEAD - 1);
       case OP_SET_ALERT:
         return body.length !== 1 || body[0] > 1 ? ERR_MALFORMED : saved(services.setAlert(body[0] === 1));
       case OP_READ_KEYS:
@@ -226,8 +224,6 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
         if (!patch) return ERR_MALFORMED;
         var result = applyConfig(services.config(), patch);
         return "error" in result ? ERR_BAD_CONFIG : saved(services.setConfig(result.config));
-      case OP_REPROVISION:
-        return provision(body);
       case OP_END:
         return NO_BODY;
     }
@@ -252,7 +248,7 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
       if (typeof got === "number") return refuse(got, 0, true);
       if (!got.length) return refuse(ERR_MALFORMED, 0, !session);
       var opcode = got[0];
-      var result = session ? command(opcode, got.subarray(1)) : handshake(opcode, got.subarray(1));
+      var result = answer(opcode, got.subarray(1));
       // Refusals count before the session (but for the tag's own storage failure), never in it.
       if (typeof result === "number") return refuse(result, opcode, !session && result !== ERR_STORAGE);
       return reply(message(opcode | RESPONSE, result), opcode === OP_END);

@@ -10,8 +10,9 @@
 export function writeFields(bytes: Uint8Array, at: number, values: number[], sizes: number[]): number {
   for (var i = 0; i < sizes.length; i++) {
     var size = Math.abs(sizes[i]);
-    var least = sizes[i] < 0 ? -Math.pow(2, 8 * size - 1) : 0;
-    var value = Math.max(least, Math.min(least + Math.pow(2, 8 * size) - 1, Math.round(values[i])));
+    var span = Math.pow(256, size);
+    var least = sizes[i] < 0 ? -span / 2 : 0;
+    var value = Math.max(least, Math.min(least + span - 1, Math.round(values[i])));
     // Floor division keeps the bytes of a negative value right: -2 → fe ff …
     for (var end = at + size; at < end; at++) {
       bytes[at] = value & 0xff;
@@ -24,9 +25,10 @@ export function writeFields(bytes: Uint8Array, at: number, values: number[], siz
 /** The number in the field of `size` bytes at `at` (negative size: signed); NaN when it runs past the end. */
 export function readField(bytes: Uint8Array, at: number, size: number): number {
   var count = Math.abs(size);
+  var span = Math.pow(256, count);
   var value = 0;
   for (var i = count - 1; i >= 0; i--) value = value * 256 + bytes[at + i];
-  return size < 0 && value >= Math.pow(2, 8 * count - 1) ? value - Math.pow(2, 8 * count) : value;
+  return size < 0 && value >= span / 2 ? value - span : value;
 }
 
 /** The numbers in fields of `sizes` from `at` to the end of `bytes`; null unless they fill it exactly. */

@@ -50,13 +50,14 @@ export type Reassembler = (fragment: Uint8Array) => Uint8Array | number | null;
 
 /** A reassembler that has received nothing yet. */
 export function newReassembler(): Reassembler {
-  /** The message so far (a copy, so callers may reuse their fragments). */
-  var received: Uint8Array = new Uint8Array(0);
+  /** The message so far (a copy, so that callers may reuse their fragments); null between messages. */
+  var received: Uint8Array | null = null;
   /** The index expected next; -1 while the rest of a broken message is dropped. */
   var next = 0;
+  /** Drops the message under way: fragments are ignored until the next first one. Returns `code`. */
   function drop(code: number): number {
     next = -1;
-    received = new Uint8Array(0);
+    received = null;
     return code;
   }
   return function (fragment) {
@@ -68,9 +69,11 @@ export function newReassembler(): Reassembler {
       next = 0;
     }
     if (index !== next) return drop(ERR_FRAGMENT);
-    received = concatBytes([index ? received : new Uint8Array(0), fragment.subarray(FRAGMENT_HEADER_BYTES)]);
-    if (received.length > MAX_MESSAGE_BYTES) return drop(ERR_TOO_LONG);
+    var body = fragment.subarray(FRAGMENT_HEADER_BYTES);
+    var message = concatBytes(index ? [received as Uint8Array, body] : [body]);
+    if (message.length > MAX_MESSAGE_BYTES) return drop(ERR_TOO_LONG);
     next = header & LAST_FRAGMENT ? 0 : index + 1;
-    return next ? null : received;
+    received = next ? message : null;
+    return next ? null : message;
   };
 }

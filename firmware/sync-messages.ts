@@ -326,9 +326,7 @@ export function encodeKeys(keys: ExposureKeys): Uint8Array {
   var parts: Uint8Array[] = [new Uint8Array([keys.teks.length])];
   /** Adds `day LE16 ‖ key`. */
   function addKey(day: number, hex: string): void {
-    var dayBytes = new Uint8Array(2);
-    writeFields(dayBytes, 0, [day], [2]);
-    parts.push(dayBytes, hexToBytes(hex) as Uint8Array);
+    parts.push(new Uint8Array([day & 0xff, day >> 8]), hexToBytes(hex) as Uint8Array);
   }
   for (var i = 0; i < keys.teks.length; i++) addKey(keys.teks[i][0], keys.teks[i][1]);
   if (keys.bzKey) addKey(keys.bzDay, keys.bzKey);

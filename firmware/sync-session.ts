@@ -64,12 +64,12 @@ export function handshakeMac(sha256: Sha256, tagKey: Uint8Array, nonces: Uint8Ar
 
 /**
  * Whether a received proof or MAC equals the expected one. Looks at every byte whatever it finds, so the
- * time taken tells nothing about how much of a forgery was right.
+ * time taken tells nothing about how much of a forgery was right (only whether its length was, which is public).
  */
 export function macMatches(expected: Uint8Array, received: Uint8Array): boolean {
-  var difference = expected.length ^ received.length;
-  for (var i = 0; i < expected.length && i < received.length; i++) difference |= expected[i] ^ received[i];
-  return difference === 0;
+  if (received.length !== expected.length) return false;
+  for (var difference = 0, i = 0; i < expected.length; i++) difference |= expected[i] ^ received[i];
+  return !difference;
 }
 
 /** One side of an open session. */

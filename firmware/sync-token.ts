@@ -32,12 +32,17 @@ import { Sha256 } from "./crypto-types";
 import { writeFields } from "./sync-fields";
 import { labelledMac, macMatches } from "./sync-session";
 
-/** The zonetag sync GATT service, also the UUID of both adverts' service data. */
-export var SYNC_SERVICE_UUID = "14c80001-f8bc-45df-af70-5a4d4a733ef0";
-/** Characteristic the gateway writes fragments to (write without response). */
-export var SYNC_TO_TAG_UUID = "14c80002-f8bc-45df-af70-5a4d4a733ef0";
-/** Characteristic the tag notifies fragments on. */
-export var SYNC_TO_GATEWAY_UUID = "14c80003-f8bc-45df-af70-5a4d4a733ef0";
+/** Our UUIDs, 14c8000<digit>-f8bc-45df-af70-5a4d4a733ef0: they differ in one digit. */
+function zonetagUuid(digit: number): string {
+  return "14c8000" + digit + "-f8bc-45df-af70-5a4d4a733ef0";
+}
+
+/** The zonetag sync GATT service (14c80001-…), also the UUID of both adverts' service data. */
+export var SYNC_SERVICE_UUID = zonetagUuid(1);
+/** Characteristic the gateway writes fragments to (write without response; 14c80002-…). */
+export var SYNC_TO_TAG_UUID = zonetagUuid(2);
+/** Characteristic the tag notifies fragments on (14c80003-…). */
+export var SYNC_TO_GATEWAY_UUID = zonetagUuid(3);
 /** SYNC_SERVICE_UUID as it goes on air (the 16 bytes least significant first), in hex. */
 var SERVICE_UUID_ON_AIR = "f03e734a4d5a70afdf45bcf80100c814";
 /** AD type Service Data – 128-bit UUID (0x21), then our UUID: what starts our service data structure. */
@@ -144,7 +149,7 @@ export function beaconMacIn(data: Uint8Array): Uint8Array | null {
 }
 
 /** The beacon MACs computed last (of slot − 1, slot and slot + 1, one after another), and from what. */
-var expectedMacs: Uint8Array = new Uint8Array(0);
+var expectedMacs: Uint8Array;
 var expectedSha256: Sha256 | null = null;
 var expectedKey: Uint8Array | null = null;
 var expectedSlot = 0;

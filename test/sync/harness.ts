@@ -74,10 +74,12 @@ export class TestTag {
         tag.time = unixSeconds;
         return tag.clock;
       },
-      readLog: (cursor, max) => tag.log.readFrom(cursor, max),
-      acknowledgeLog(cursor) {
-        if (cursor > tag.log.status().acknowledged) tag.changes.push("ack " + cursor);
-        return tag.log.acknowledge(cursor);
+      log: {
+        readFrom: (cursor, max) => tag.log.readFrom(cursor, max),
+        acknowledge(cursor) {
+          if (cursor > tag.log.status().acknowledged) tag.changes.push("ack " + cursor);
+          return tag.log.acknowledge(cursor);
+        },
       },
       setAlert(exposed) {
         tag.changes.push("alert " + exposed);
