@@ -148,8 +148,8 @@ export function beaconMacIn(data: Uint8Array): Uint8Array | null {
   return serviceData && serviceData[0] === KIND_BEACON ? serviceData.subarray(1) : null;
 }
 
-/** The beacon MACs computed last (of slot − 1, slot and slot + 1, one after another), and from what. */
-var expectedMacs: Uint8Array;
+/** The beacon MACs computed last (of slot − 1, slot and slot + 1), and from what. */
+var expectedMacs: Uint8Array[] = [];
 var expectedSha256: Sha256 | null = null;
 var expectedKey: Uint8Array | null = null;
 var expectedSlot = 0;
@@ -161,15 +161,13 @@ var expectedSlot = 0;
  */
 export function beaconIsGenuine(sha256: Sha256, beaconKey: Uint8Array, now: number, mac: Uint8Array): boolean {
   var slot = syncSlot(now);
-  if (!clockIsSet(now) || mac.length !== BEACON_MAC_BYTES) return false;
+  if (!clockIsSet(now)) return false;
   if (sha256 !== expectedSha256 || beaconKey !== expectedKey || slot !== expectedSlot) {
-    expectedMacs = concatBytes([beaconMac(sha256, beaconKey, slot - 1), beaconMac(sha256, beaconKey, slot), beaconMac(sha256, beaconKey, slot + 1)]);
+    expectedMacs = [beaconMac(sha256, beaconKey, slot - 1), beaconMac(sha256, beaconKey, slot), beaconMac(sha256, beaconKey, slot + 1)];
     expectedSha256 = sha256;
     expectedKey = beaconKey;
     expectedSlot = slot;
   }
-  for (var at = 0; at < expectedMacs.length; at += BEACON_MAC_BYTES) {
-    if (macMatches(expectedMacs.subarray(at, at + BEACON_MAC_BYTES), mac)) return true;
-  }
-  return false;
+  // macMatches also refuses a MAC of the wrong size.
+  return macMatches(expectedMacs[0], mac) || macMatches(expectedMacs[1], mac) || macMatches(expectedMacs[2], mac);
 }
