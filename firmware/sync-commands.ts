@@ -142,6 +142,7 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
   /** Failures on this link that did not come from the authenticated gateway. */
   var failures = 0;
 
+  /** Forgets the link: its reassembly, handshake, session and failures. */
   function dropLink(): void {
     reassemble = nonces = session = null;
     mtu = DEFAULT_MTU;

@@ -109,8 +109,9 @@ export function decodeChallenge(body: Uint8Array): Challenge | null {
 }
 
 /**
- * What the tag reports to INFO, in the order of the body (the tag hands these over as they are, so that
- * no object with a dozen long member names needs building on it). Names are ASCII, cut to 24 characters.
+ * What the tag reports to INFO, in the order of the body: encodeInfo turns alert and storageFault into the
+ * flags byte, the clock into its three fields and the fill into ‰. A tuple, so that the tag builds no
+ * object with a dozen long member names. Names are ASCII, cut to 24 characters.
  */
 export type InfoFields = [
   firmware: string,
