@@ -54,24 +54,22 @@ var LIMITS: { [name: string]: number[] } = {
   idleAfterEmptyScans: [1, 20],
 };
 
-/** The config `current` with the changes in `patch` applied, or a reason why the patch is refused. */
-export function applyConfig(current: TagConfig, patch: any): { config: TagConfig } | { error: string } {
+/**
+ * The config `current` with the changes in `patch` applied; null when the patch names an unknown setting,
+ * gives a value of the wrong type or out of its range, or would turn both profiles off.
+ */
+export function applyConfig(current: TagConfig, patch: any): TagConfig | null {
   var next: any = {};
   var name: string;
   for (name in current) next[name] = (current as any)[name];
   for (name in patch) {
-    if (!(name in current)) return { error: "unknown setting " + name };
     var value = patch[name];
     var limits = LIMITS[name];
-    if (limits) {
-      if (typeof value !== "number" || value !== value || value < limits[0] || value > limits[1]) {
-        return { error: name + " must be a number in " + limits[0] + ".." + limits[1] };
-      }
-    } else if (typeof value !== "boolean") {
-      return { error: name + " must be true or false" };
-    }
+    var valid = limits
+      ? typeof value === "number" && value >= limits[0] && value <= limits[1]
+      : name in current && typeof value === "boolean";
+    if (!valid) return null;
     next[name] = value;
   }
-  if (!next.gaen && !next.bluezone) return { error: "at least one profile must stay on" };
-  return { config: next };
+  return next.gaen || next.bluezone ? next : null;
 }

@@ -223,8 +223,8 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
       case OP_SET_CONFIG:
         var patch = decodeConfigPatch(body, services.config());
         if (!patch) return ERR_MALFORMED;
-        var result = applyConfig(services.config(), patch);
-        return "error" in result ? ERR_BAD_CONFIG : saved(services.setConfig(result.config));
+        var config = applyConfig(services.config(), patch);
+        return config ? saved(services.setConfig(config)) : ERR_BAD_CONFIG;
       case OP_END:
         return NO_BODY;
     }

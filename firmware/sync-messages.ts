@@ -59,7 +59,7 @@ var GROUP_HEADER_BYTES = ORIGIN_BYTES + 1;
 /** Longest firmware or board name in INFO. */
 var MAX_NAME_CHARS = 24;
 /** Settings SET_CONFIG can change, by index: the order is part of the protocol (append only). */
-export var CONFIG_SETTINGS = ["gaen", "bluezone", "txPower", "advertIntervalMs", "scanPeriodS", "scanWindowMs", "idleScanPeriodS", "idleAfterEmptyScans"];
+export var CONFIG_SETTINGS = ["gaen", "bluezone", "txPower", "advertIntervalMs", "scanPeriodS", "scanWindowMs", "idleScanPeriodS", "idleAfterEmptyScans", "txCalibrationDb"];
 /** A SET_CONFIG value: int16 LE (booleans as 0/1). */
 var SETTING_BYTES = -2;
 

@@ -3,10 +3,16 @@
  * adverts of phones and other tags. NRF.setAddress restarts the Bluetooth stack, which drops scanning,
  * so an address change re-applies a scan in progress.
  */
+import { SYNC_SERVICE_UUID } from "../sync-token";
 import { randomBytes } from "./crypto";
 
-/** Scan filters: GAEN (0xFD6F) and Bluezone (0x4E56) both list their service UUID. */
-var SCAN_OPTIONS: ScanOptions = { filters: [{ services: ["fd6f"] }, { services: ["4e56"] }], active: false };
+/**
+ * Scan filters: GAEN (0xFD6F) and Bluezone (0x4E56) both list their service UUID; a collection-point
+ * beacon carries service data under the zonetag sync UUID.
+ */
+var beaconFilter: any = { serviceData: {} };
+beaconFilter.serviceData[SYNC_SERVICE_UUID] = {};
+var SCAN_OPTIONS: ScanOptions = { filters: [{ services: ["fd6f"] }, { services: ["4e56"] }, beaconFilter], active: false };
 
 var scanCallback: ((device: BluetoothScanDevice) => void) | null = null;
 
