@@ -5,9 +5,15 @@
 import { writeFileSync } from "node:fs";
 import { Figure, withinBudget } from "./figure";
 import { firmwareFigures } from "./firmware";
+import { matchingFigures } from "./matching";
+import { syncFigures } from "./sync";
 
 /** Each measurement group; later groups (sync, matching, simulator) add themselves here. */
-const groups: { name: string; measure: () => Promise<Figure[]> }[] = [{ name: "firmware", measure: firmwareFigures }];
+const groups: { name: string; measure: () => Promise<Figure[]> }[] = [
+  { name: "firmware", measure: firmwareFigures },
+  { name: "sync", measure: syncFigures },
+  { name: "matching", measure: matchingFigures },
+];
 
 function formatValue(f: Figure): string {
   return Number.isInteger(f.value) ? String(f.value) : f.value.toPrecision(4);
