@@ -16,7 +16,7 @@ import { parseAdvert } from "../firmware/advert";
 import { aemCrypt, bluetoothMetadata, deriveAemk, deriveRpik, enIntervalNumber, EN_INTERVAL_SECONDS, gaenAdvert, rollingProximityIdentifier, TEK_ROLLING_PERIOD } from "../firmware/gaen";
 import { nodeAes128, nodeSha256 } from "../tools/gateway/host-crypto";
 import type { DiagnosisKey } from "../tools/gateway/store";
-import { AdvertEvent, AdvertisingRun, AirDevice, AirState, Radio, runEvents, ScanWindow, WindowHeard } from "./radio";
+import { AdvertEvent, AdvertisingRun, AirDevice, AirState, Radio, ReceiverLinks, runEvents, ScanWindow, WindowHeard } from "./radio";
 import { hashUniform, Random } from "./random";
 
 /** A phone model's GAEN calibration: what it adds to RSSI readings, and its calibrated TX power (dBm). */
@@ -108,6 +108,7 @@ export class Phone implements AirDevice {
   /** Scan periods, s (the time each scan stands for in exposure scoring). */
   readonly scanPeriodSeconds: number;
   readonly log: PhoneSighting[] = [];
+  readonly links = new ReceiverLinks();
   private readonly random: Random;
   private readonly intervalMs: number;
   /** GAEN: rotation times (world ms), from before the run's start to after its end. */

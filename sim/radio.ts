@@ -95,9 +95,6 @@ export function bodyBlocks(heading: number, dx: number, dy: number): boolean {
   return Math.cos(heading) * dx + Math.sin(heading) * dy < 0;
 }
 
-/** Segment pairs whose path gain is kept; past this the cache starts again (links change as people move). */
-const GAIN_CACHE_LIMIT = 1 << 20;
-
 /** A normal draw truncated at ±limit σ. */
 function truncated(z: number, limit: number): number {
   return Math.max(-limit, Math.min(limit, z));
@@ -122,7 +119,6 @@ export class Radio {
   private readonly walls: (a: number, b: number) => number;
   /** Per place, the places whose occupants might be heard there, with their walls. */
   private readonly near: { place: number; walls: number }[][];
-  private readonly gains = new Map<number, number>();
 
   constructor(readonly world: World, random: Random, values: RadioValues = radioValues()) {
     this.values = values;
@@ -181,22 +177,12 @@ export class Radio {
    * Gain of the path between two segments, dB (−path loss − walls − bodies + shadowing): what a sender's
    * EIRP becomes on average at the receiver. The same both ways; −Infinity where even the loudest sender
    * (a tag at 4 dBm) with every draw at its truncation could not reach the more sensitive receiver.
-   * Cached: a pair of segments is asked about at every scan while neither person moves.
    */
   pathGainDb(segmentA: number, segmentB: number): number {
-    const lo = Math.min(segmentA, segmentB);
-    const hi = Math.max(segmentA, segmentB);
-    const key = lo * this.world.tracks.count + hi;
-    let gain = this.gains.get(key);
-    if (gain === undefined) {
-      const link = this.link(lo, hi);
-      gain = this.unshadowedDbm(0, link);
-      const best = 4 + Math.max(0, this.values.tagAntennaGain) + gain + this.maxMarginDb(link.sigma);
-      gain = best < Math.min(this.values.tagSensitivity, this.values.phoneSensitivity) ? -Infinity : gain + this.shadowDb(lo, hi, link.sigma);
-      if (this.gains.size >= GAIN_CACHE_LIMIT) this.gains.clear();
-      this.gains.set(key, gain);
-    }
-    return gain;
+    const link = this.link(segmentA, segmentB);
+    const gain = this.unshadowedDbm(0, link);
+    const best = 4 + Math.max(0, this.values.tagAntennaGain) + gain + this.maxMarginDb(link.sigma);
+    return best < Math.min(this.values.tagSensitivity, this.values.phoneSensitivity) ? -Infinity : gain + this.shadowDb(segmentA, segmentB, link.sigma);
   }
 
   /** Mean received power (dBm, before the receiver's reading offset) without shadowing. */
@@ -248,6 +234,39 @@ export interface AdvertEvent {
   address: string;
 }
 
+/** One link as a receiver keeps it: the path gain and, once asked for, the three channels' offsets. */
+interface LinkEntry {
+  gainDb: number;
+  channelDb: number[] | null;
+}
+
+/**
+ * The links a receiver keeps while it stands still: per sender segment, the path gain and channel offsets.
+ * A receiver scans every few minutes and people stay put for tens of minutes (all night at home), so most
+ * scans find their links here; the cache empties whenever the receiver moves.
+ */
+export class ReceiverLinks {
+  private rxSegment = -1;
+  private readonly links = new Map<number, LinkEntry>();
+
+  /** The link from `txSegment` to the receiver standing in `rxSegment`. */
+  entry(radio: Radio, rxSegment: number, txSegment: number): LinkEntry {
+    if (rxSegment !== this.rxSegment) {
+      this.links.clear();
+      this.rxSegment = rxSegment;
+    }
+    let entry = this.links.get(txSegment);
+    if (!entry) this.links.set(txSegment, (entry = { gainDb: radio.pathGainDb(txSegment, rxSegment), channelDb: null }));
+    return entry;
+  }
+}
+
+/** The channel offsets of a link, computed on first use. */
+function channelOffsets(radio: Radio, entry: LinkEntry, txSegment: number, rxSegment: number): number[] {
+  if (!entry.channelDb) entry.channelDb = [0, 1, 2].map((ch) => radio.channelDb(txSegment, rxSegment, ch));
+  return entry.channelDb;
+}
+
 /** What a device has on air over a window, on average: enough for collisions and for aggregate reception. */
 export interface AirState {
   txPowerDbm: number;
@@ -273,6 +292,8 @@ export interface AirDevice {
   advertsBetween(from: number, until: number): readonly AdvertEvent[];
   /** What it has on air over [from, until), or null when it is silent. */
   airState(from: number, until: number): AirState | null;
+  /** Its links as a receiver. */
+  readonly links: ReceiverLinks;
 }
 
 /** A device's advertising over a stretch of world time (ms): `packets` in turn, one per event. */
@@ -337,21 +358,28 @@ export interface WindowHeard {
 const CHANNELS = 3;
 
 /** A sender within reach of a scan, with its link. */
-interface Candidate {
+export interface Candidate {
   device: AirDevice;
   air: AirState;
   segment: number;
+  link: LinkEntry;
   meanDbm: number;
   /** Chance that one of its packets is lost to an overlapping, not much weaker, packet. */
   collision: number;
 }
 
+/** The senders a receiver can hear during a scan, and where the receiver stands. */
+export interface Reach {
+  rxSegment: number;
+  candidates: Candidate[];
+}
+
 /**
  * The senders a receiver might hear in a window, with their mean received power and collision chance.
  * `segmentOf` gives a resident's track segment for the window (people stand still for minutes, so one
- * segment stands for a window of seconds).
+ * segment stands for a scan of seconds).
  */
-function candidatesFor(radio: Radio, receiver: AirDevice, window: ScanWindow, senders: readonly AirDevice[], segmentOf: (resident: number) => number): { rxSegment: number; candidates: Candidate[] } {
+export function reach(radio: Radio, receiver: AirDevice, window: ScanWindow, senders: readonly AirDevice[], segmentOf: (resident: number) => number): Reach {
   const tracks = radio.world.tracks;
   const rxSegment = segmentOf(receiver.resident);
   const candidates: Candidate[] = [];
@@ -361,13 +389,13 @@ function candidatesFor(radio: Radio, receiver: AirDevice, window: ScanWindow, se
     if (device.resident === receiver.resident) continue;
     const segment = segmentOf(device.resident);
     if (tracks.place[segment] === AWAY) continue;
-    const gain = radio.pathGainDb(segment, rxSegment);
-    if (gain === -Infinity) continue;
+    const link = receiver.links.entry(radio, rxSegment, segment);
+    if (link.gainDb === -Infinity) continue;
     const air = device.airState(window.from, window.until);
     if (!air || air.eventsPerSecond <= 0) continue;
-    const meanDbm = air.txPowerDbm + device.txGainDb + gain;
+    const meanDbm = air.txPowerDbm + device.txGainDb + link.gainDb;
     if (meanDbm + 3 * radio.values.channelSigma + 3 * radio.values.packetSigma < sensitivity) continue;
-    candidates.push({ device, air, segment, meanDbm, collision: 0 });
+    candidates.push({ device, air, segment, link, meanDbm, collision: 0 });
   }
   // Unslotted-ALOHA collisions: a packet is lost when another sender's packet on the same channel overlaps
   // it (vulnerable time 2 × airtime) and is not weaker by the capture margin.
@@ -388,24 +416,16 @@ function channelAt(radio: Radio, kind: RadioKind, window: ScanWindow, time: numb
 }
 
 /**
- * Every advert a receiver hears during a window, one by one (for tags: each goes to the firmware, whose scan
- * filters decide what it keeps).
+ * Every advert a receiver hears during (part of) a scan, one by one (for tags: each goes to the firmware,
+ * whose scan filters decide what it keeps). `scan` is the whole scan (its start sets the channel
+ * sequence); `window` the part asked for.
  */
-export function receiveEvents(
-  radio: Radio,
-  receiver: AirDevice,
-  window: ScanWindow,
-  senders: readonly AirDevice[],
-  segmentOf: (resident: number) => number,
-  random: Random,
-  out: (reception: Reception) => void
-): void {
-  const { rxSegment, candidates } = candidatesFor(radio, receiver, window, senders, segmentOf);
+export function receiveEvents(radio: Radio, receiver: AirDevice, { rxSegment, candidates }: Reach, scan: ScanWindow, window: ScanWindow, random: Random, out: (reception: Reception) => void): void {
   const sensitivity = radio.sensitivity(receiver.kind);
   for (const c of candidates) {
-    const channelDb = [0, 1, 2].map((ch) => radio.channelDb(c.segment, rxSegment, ch));
+    const channelDb = channelOffsets(radio, c.link, c.segment, rxSegment);
     for (const e of c.device.advertsBetween(window.from, window.until)) {
-      const arriving = c.meanDbm + channelDb[channelAt(radio, receiver.kind, window, e.time)]! + radio.packetDb(random);
+      const arriving = c.meanDbm + channelDb[channelAt(radio, receiver.kind, scan, e.time)]! + radio.packetDb(random);
       if (arriving < sensitivity || random.next() < c.collision) continue;
       out({ time: e.time, packet: e.packet, rssi: reportedRssi(arriving, receiver), from: c.device.id, address: e.address, txPowerDbm: e.txPowerDbm });
     }
@@ -423,30 +443,28 @@ export function receiveEvents(
 export function receiveAggregate(
   radio: Radio,
   receiver: AirDevice,
+  { rxSegment, candidates }: Reach,
   window: ScanWindow,
-  senders: readonly AirDevice[],
-  segmentOf: (resident: number) => number,
   random: Random,
   accept: (sender: AirDevice, packet: Uint8Array) => boolean,
   out: (heard: WindowHeard) => void
 ): void {
-  const { rxSegment, candidates } = candidatesFor(radio, receiver, window, senders, segmentOf);
   const sensitivity = radio.sensitivity(receiver.kind);
   const sigma = radio.values.packetSigma;
   const dwell = radio.channelDwellMs(receiver.kind);
   const listen = [0, 0, 0];
   for (let t = window.from; t < window.until; t += dwell) listen[channelAt(radio, receiver.kind, window, t)] += (Math.min(window.until, t + dwell) - t) / 1000;
   for (const c of candidates) {
-    const kept = c.air.packets.filter((packet) => accept(c.device, packet));
-    if (kept.length === 0) continue;
     const perPacketRate = c.air.eventsPerSecond / c.air.packets.length;
-    for (const packet of kept) {
+    for (const packet of c.air.packets) {
+      if (!accept(c.device, packet)) continue;
+      const channelDb = channelOffsets(radio, c.link, c.segment, rxSegment);
       let count = 0;
       let sum = 0;
       let max = -Infinity;
       for (let ch = 0; ch < CHANNELS; ch++) {
         if (listen[ch] === 0) continue;
-        const mean = c.meanDbm + radio.channelDb(c.segment, rxSegment, ch);
+        const mean = c.meanDbm + channelDb[ch]!;
         const alpha = (sensitivity - mean) / sigma;
         const pass = normalTail(alpha);
         const heard = poisson(random, perPacketRate * listen[ch]! * pass * (1 - c.collision));
@@ -476,10 +494,10 @@ export function normalTail(x: number): number {
   return x >= 0 ? erfc / 2 : 1 - erfc / 2;
 }
 
-/** A Poisson draw with mean `lambda` (Knuth's product method; a rounded normal above 30). */
+/** A Poisson draw with mean `lambda` (Knuth's product method; a rounded normal above 10, within a few % there). */
 export function poisson(random: Random, lambda: number): number {
   if (lambda <= 0) return 0;
-  if (lambda > 30) return Math.max(0, Math.round(random.normal(lambda, Math.sqrt(lambda))));
+  if (lambda > 10) return Math.max(0, Math.round(random.normal(lambda, Math.sqrt(lambda))));
   const limit = Math.exp(-lambda);
   let k = 0;
   for (let p = random.next(); p > limit; p *= random.next()) k++;

@@ -14,10 +14,11 @@
  *   adverts of that window (the tags' from the runtime's advertising history).
  * - Who is near: residents in places from which the receiver's place can be heard (radio.placesNear).
  *
- * One thread: every tag may hear every other within milliseconds, and what a tag sends next depends on its
- * own firmware, so splitting tags across workers would need a barrier per advertising change (about every
- * 15 minutes per tag, all tags together: several thousand barriers a day) and would still change results
- * with the worker count; see sim/README.md.
+ * One thread: every tag may hear every other within milliseconds, and what a tag sends, and when it scans,
+ * is known only by running its firmware up to that moment. Tags split across workers would have to agree
+ * on the air at every advertising or scan change of any tag (thousands of barriers a simulated hour), and
+ * a delivery computed ahead of such a barrier could differ from one computed after it, so results would
+ * depend on the worker count. The run stays on one thread and keeps `--seed` exact.
  */
 import { EncounterLog } from "../firmware/encounter-log";
 import { parseAdvert } from "../firmware/advert";
@@ -27,14 +28,14 @@ import { Scheduler, type ScheduledEvent } from "./espruino/scheduler";
 import { HostTag } from "./espruino/tag";
 import type { PowerReport } from "./espruino/power";
 import { Phone, PHONE_CALIBRATIONS } from "./phones";
-import { AdvertEvent, AirDevice, AirState, Radio, RadioValues, radioValues, Reception, receiveAggregate, receiveEvents, ScanWindow, WindowHeard } from "./radio";
+import { AdvertEvent, AirDevice, AirState, Radio, RadioValues, radioValues, reach, Reach, Reception, ReceiverLinks, receiveAggregate, receiveEvents, ScanWindow, WindowHeard } from "./radio";
 import { Random } from "./random";
 import { Scenario } from "./scenario";
 import { closeContacts, closeTime, Infection, PairDay, spreadEpidemic } from "./truth";
 import { AWAY, buildWorld, DAY_S, Occupancy, Resident, World } from "./world";
 
-/** Deliveries to a scanning tag are computed this far ahead at a time (ms). */
-const TAG_SLICE_MS = 1000;
+/** Deliveries to a scanning tag are computed this far ahead at a time (ms): one scan channel's dwell. */
+const TAG_SLICE_MS = 100;
 /** Progress is reported (and the run may yield) once per simulated hour. */
 const CHUNK_MS = 3600_000;
 /** Records read from a tag's log per call at the end of the run. */
@@ -106,11 +107,13 @@ class ObservedScheduler extends Scheduler {
 /** A tag on the air: the runtime's radio seen as an AirDevice. */
 export class TagDevice implements AirDevice {
   readonly kind = "tag" as const;
+  readonly links = new ReceiverLinks();
   readonly txGainDb: number;
   readonly rssiOffsetDb: number;
   host!: HostTag;
-  /** Start (world ms) of the scan deliveries were last planned for. */
+  /** Start (world ms) of the scan deliveries were last planned for, and who it can hear. */
   scanSince: number | null = null;
+  scanReach: Reach | null = null;
   /** Packets delivered to the firmware, and those it took (passed its scan filters). */
   delivered = 0;
   accepted = 0;
@@ -233,24 +236,26 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
   };
 
   /** Devices that may be heard by a resident now: those carried by residents in places within range. */
+  const near: Device[] = []; // reused: receivers read it at once and keep nothing of it
   const sendersNear = (resident: number): Device[] => {
     occupancy.advanceTo(scheduler.now() / 1000);
+    near.length = 0;
     const place = world.tracks.place[occupancy.segment[resident]!]!;
-    if (place === AWAY) return [];
-    const out: Device[] = [];
-    for (const near of radio.placesNear(place)) for (const r of occupancy.occupants[near.place]!) for (const d of byResident[r]!) out.push(d);
-    return out;
+    if (place === AWAY) return near;
+    for (const p of radio.placesNear(place)) for (const r of occupancy.occupants[p.place]!) for (const d of byResident[r]!) near.push(d);
+    return near;
   };
 
   /** Where a resident stands now (sendersNear has moved the occupancy to now). */
   const segmentNow = (r: number) => occupancy.segment[r]!;
 
-  // Tag scans: plan a slice of deliveries whenever a scan is running and not yet planned for.
+  // Tag scans: who can be heard is worked out when a scan starts; deliveries a slice at a time while it runs.
   const planTagSlice = (tag: TagDevice, from: number) => {
     const state = tag.host.radio.scanState();
-    if (!state.scanning) return;
+    if (!state.scanning || state.since !== tag.scanSince || !tag.scanReach) return;
+    const scan: ScanWindow = { from: state.since ?? from, until: Infinity };
     const window: ScanWindow = { from, until: from + TAG_SLICE_MS };
-    receiveEvents(radio, tag, window, sendersNear(tag.resident), segmentNow, airRandom, (reception) => {
+    receiveEvents(radio, tag, tag.scanReach, scan, window, airRandom, (reception) => {
       scheduler.at(reception.time, () => deliverToTag(tag, reception));
     });
     scheduler.at(window.until, () => planTagSlice(tag, window.until));
@@ -270,8 +275,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
   const watchTag = (tag: TagDevice) => {
     const state = tag.host.radio.scanState();
     if (!state.scanning || state.since === tag.scanSince) return;
+    const now = scheduler.now();
     tag.scanSince = state.since;
-    planTagSlice(tag, scheduler.now());
+    tag.scanReach = reach(radio, tag, { from: now, until: now + TAG_SLICE_MS }, sendersNear(tag.resident), segmentNow);
+    planTagSlice(tag, now);
   };
 
   const deviceRandom = root.fork("devices");
@@ -302,7 +309,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
       // Phones keep only what tags send (phone-to-phone detection is not what this simulator measures);
       // other phones' adverts still collide.
       const keep = (sender: AirDevice, packet: Uint8Array) => sender instanceof TagDevice && phone.accept(packet);
-      receiveAggregate(radio, phone, next, sendersNear(phone.resident), segmentNow, airRandom, keep, (h) => heard.push(h));
+      receiveAggregate(radio, phone, reach(radio, phone, next, sendersNear(phone.resident), segmentNow), next, airRandom, keep, (h) => heard.push(h));
       for (const h of heard) noteSender(h.packet, h.from, h.txPowerDbm, next.from);
       phone.record(next, heard);
       planPhoneScan(phone, next.from + 1);

@@ -12,8 +12,10 @@ import {
   Radio,
   RADIO_PARAMETERS,
   radioValues,
+  reach,
   Reception,
   receiveAggregate,
+  ReceiverLinks,
   receiveEvents,
   WindowHeard,
 } from "../../sim/radio";
@@ -50,6 +52,7 @@ function beacon(id: number, resident: number, radio: Radio, txPowerDbm = 0): Air
     txGainDb: values.tagAntennaGain,
     rssiOffsetDb: values.tagAntennaGain,
     airState: () => air,
+    links: new ReceiverLinks(),
     advertsBetween(from, until) {
       const out: AdvertEvent[] = [];
       for (let t = Math.ceil(from / 255) * 255; t < until; t += 255) out.push({ time: t, packet, txPowerDbm, address: air.address });
@@ -111,6 +114,8 @@ describe("radio model (sim/radio.ts)", () => {
     const radio = new Radio(world, new Random("r"), values);
     expect(radio.shadowDb(0, 1, 8)).to.equal(radio.shadowDb(1, 0, 8));
     expect(radio.pathGainDb(0, 1)).to.equal(radio.pathGainDb(1, 0));
+    const links = new ReceiverLinks();
+    expect(links.entry(radio, 1, 0).gainDb).to.equal(radio.pathGainDb(0, 1));
     for (let a = 0; a < 200; a++) expect(Math.abs(radio.shadowDb(a, a + 1, 8))).to.be.at.most(16);
   });
 
@@ -125,7 +130,8 @@ describe("radio model (sim/radio.ts)", () => {
       const rx = beacon(9, 0, radio);
       const tx = beacon(1, sender, radio);
       const got: Reception[] = [];
-      receiveEvents(radio, rx, { from: world.start * 1000, until: world.start * 1000 + 60_000 }, [tx], (r) => r, new Random(seed), (r) => got.push(r));
+      const window = { from: world.start * 1000, until: world.start * 1000 + 60_000 };
+      receiveEvents(radio, rx, reach(radio, rx, window, [tx], (r) => r), window, window, new Random(seed), (r) => got.push(r));
       return got;
     };
     const a = run("s", 1);
@@ -147,9 +153,9 @@ describe("radio model (sim/radio.ts)", () => {
     let aggregate = 0;
     for (let k = 0; k < 200; k++) {
       const window = { from: world.start * 1000 + k * 300_000, until: world.start * 1000 + k * 300_000 + 40_000 };
-      receiveEvents(radio, rx, window, [tx], (r) => r, new Random(`e${k}`), () => events++);
       const heard: WindowHeard[] = [];
-      receiveAggregate(radio, rx, window, [tx], (r) => r, new Random(`a${k}`), () => true, (h) => heard.push(h));
+      receiveEvents(radio, rx, reach(radio, rx, window, [tx], (r) => r), window, window, new Random(`e${k}`), () => events++);
+      receiveAggregate(radio, rx, reach(radio, rx, window, [tx], (r) => r), window, new Random(`a${k}`), () => true, (h) => heard.push(h));
       for (const h of heard) aggregate += h.count;
     }
     expect(aggregate / events).to.be.within(0.9, 1.1);
