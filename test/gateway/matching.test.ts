@@ -53,6 +53,16 @@ describe("exposure matching (tools/gateway/matching.ts)", () => {
     expect(report.exposures[0]).to.include({ firstTime: clock(9, 30), weightedMinutes: 2 * 25 });
   });
 
+  it("matches across midnight, the ID on one UTC day and the record on the other", () => {
+    const heard = (at: number): Heard => ({ at, seconds: 1200, rssiMean: -50 });
+    // The last RPI of day 0 (23:50) heard at 00:05 of day 1; the first RPI of day 2 (00:00) heard at 23:45 of day 1.
+    sync("A", [gaenRow(tek(1), 0, heard(clock(24, 5)), clock(23, 50)), gaenRow(tek(2), 0, heard(clock(47, 45)), clock(48, 0))]);
+    importKeys([dayKey(1), dayKey(2, TEST_DAY + 2)]);
+    const report = matchExposures(store, { actor: "staff" });
+    expect(report.matchedRecords).to.equal(2);
+    expect(report.exposures.map((e) => e.day - TEST_DAY)).to.deep.equal([1, 1]); // scored on the day of the record
+  });
+
   it("reads the attenuation from the TX power in the sender's AEM", () => {
     // Mean RSSI -50 dBm from a sender at +8 dBm is 58 dB (weight 0.5); from one at -8 dBm, 42 dB (weight 1).
     sync("A", [gaenRow(tek(1), 8, { at: clock(8), seconds: 1200, rssiMean: -50 })]);

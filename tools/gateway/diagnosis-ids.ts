@@ -1,19 +1,14 @@
 /**
  * The rotating IDs a diagnosis key gave out, and when each was on air: what matching looks for in the tags'
- * encounter logs. The derivations are the tag's own (firmware/gaen.ts, firmware/bluezone.ts); only the
- * bulk GAEN path is arranged for speed, because a daily export holds tens of thousands of keys.
+ * encounter logs. The derivations are the tag's own (firmware/gaen.ts, firmware/bluezone.ts); the bulk GAEN
+ * path only batches them, because a daily export holds tens of thousands of keys.
  */
-import { createHmac } from "node:crypto";
 import { BLUEZONE_ID_BYTES, bluezoneChainAt, bluezoneId, DAY_SECONDS, utcDayNumber } from "../../firmware/bluezone";
 import { txPowerFromAemBits } from "../../firmware/encounter";
-import { aemCrypt, deriveAemk, EN_INTERVAL_SECONDS, GAEN_KEY_BYTES, RPI_BYTES, rollingProximityIdentifier } from "../../firmware/gaen";
+import { aemCrypt, deriveAemk, deriveRpik, EN_INTERVAL_SECONDS, RPI_BYTES, rollingProximityIdentifier } from "../../firmware/gaen";
 import { aes128EcbBlocks, nodeAes128, nodeSha256 } from "./host-crypto";
 import { DiagnosisKey } from "./store";
 
-/** HKDF's "no salt": RFC 5869 uses HashLen zero bytes. */
-const NO_SALT = new Uint8Array(32);
-/** HKDF-Expand's input for the first (and only needed) output block of the RPIK: info "EN-RPIK" ‖ 0x01. */
-const RPIK_EXPAND_INPUT = Buffer.from("EN-RPIK\x01", "latin1");
 /** Distinct rolling periods whose RPI input blocks are kept; a file spans about 14 days of them. */
 const INPUT_CACHE_LIMIT = 1024;
 
@@ -31,16 +26,6 @@ export function idPrefix(bytes: Uint8Array, offset: number): number {
   return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3]) >>> 0;
 }
 
-/**
- * RPIK = HKDF-SHA256(TEK, no salt, "EN-RPIK", 16), computed with Node's HMAC. It is the derivation of
- * firmware deriveRpik (test/gateway/diagnosis-ids.test.ts holds the two to the same output), at about a
- * quarter of the cost of running HKDF in JS over a SHA-256 callback; matching needs that for its budget.
- */
-function rpik(tek: Uint8Array): Uint8Array {
-  const prk = createHmac("sha256", NO_SALT).update(tek).digest();
-  return createHmac("sha256", prk).update(RPIK_EXPAND_INPUT).digest().subarray(0, GAEN_KEY_BYTES);
-}
-
 /** Cached RPI inputs by first interval × 256 + count (a rolling period is at most 144). */
 const rpiInputCache = new Map<number, Uint8Array>();
 
@@ -55,7 +40,8 @@ function rpiInputs(firstInterval: number, count: number): Uint8Array {
   if (!blocks) {
     blocks = new Uint8Array(count * RPI_BYTES);
     const identity = (_key: Uint8Array, block: Uint8Array) => block;
-    for (let i = 0; i < count; i++) blocks.set(rollingProximityIdentifier(identity, NO_SALT, firstInterval + i), i * RPI_BYTES);
+    const noKey = new Uint8Array(0); // the identity cipher needs none
+    for (let i = 0; i < count; i++) blocks.set(rollingProximityIdentifier(identity, noKey, firstInterval + i), i * RPI_BYTES);
     if (rpiInputCache.size >= INPUT_CACHE_LIMIT) rpiInputCache.clear();
     rpiInputCache.set(cacheKey, blocks);
   }
@@ -67,7 +53,7 @@ export function gaenIds(key: DiagnosisKey): DerivedIds {
   const firstInterval = key.startTime / EN_INTERVAL_SECONDS;
   const count = (key.endTime - key.startTime) / EN_INTERVAL_SECONDS;
   return {
-    bytes: aes128EcbBlocks(rpik(key.key), rpiInputs(firstInterval, count)),
+    bytes: aes128EcbBlocks(deriveRpik(nodeSha256, key.key), rpiInputs(firstInterval, count)),
     idBytes: RPI_BYTES,
     count,
     startTime: key.startTime,

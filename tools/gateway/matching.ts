@@ -27,8 +27,12 @@ export const DEFAULT_SCAN_PERIOD_MINUTES = 5;
  * "high" setting. A commune that calibrates its phones can set another.
  */
 export const DEFAULT_BLUEZONE_TX_POWER_DBM = DEFAULT_CONFIG.txPower;
+/** idPrefix as a local binding: compiled to CommonJS, every use of an import is a getter call, and this runs per ID. */
+const prefixAt = idPrefix;
 /** A table's filter has this many bits per encounter (about 1 in 16 misses passes it). */
 const FILTER_BITS_PER_ROW = 16;
+/** A table of no encounters, for days without any. */
+const EMPTY_TABLE = prefixTable(new Uint32Array(0), new Float64Array(0));
 /** Keys between progress reports. */
 const PROGRESS_EVERY = 1000;
 
@@ -86,18 +90,9 @@ interface PrefixTable {
   filter: Uint32Array;
 }
 
-/** The table of the index rows first seen (to the minute) in [from, until]. */
-function prefixTable(index: EncounterIndex, from: number, until: number): PrefixTable {
-  let count = 0;
-  for (let i = 0; i < index.firstSeen.length; i++) if (index.firstSeen[i] + INDEX_TIME_STEP_SECONDS > from && index.firstSeen[i] <= until) count++;
-  const prefixes = new Uint32Array(count);
-  const minutes = new Float64Array(count);
-  for (let i = 0, n = 0; i < index.firstSeen.length; i++) {
-    if (index.firstSeen[i] + INDEX_TIME_STEP_SECONDS > from && index.firstSeen[i] <= until) {
-      prefixes[n] = index.prefixes[i];
-      minutes[n++] = index.firstSeen[i];
-    }
-  }
+/** The lookup table of encounters given in prefix order. */
+function prefixTable(prefixes: Uint32Array, minutes: Float64Array): PrefixTable {
+  const count = prefixes.length;
   const bits = Math.min(24, Math.max(4, Math.ceil(Math.log2(count + 1))));
   const shift = 32 - bits;
   const starts = new Int32Array(2 ** bits + 1);
@@ -125,20 +120,63 @@ function recordWindow(start: number, end: number): { from: number; until: number
   return { from: start - CLOCK_SKEW_SECONDS - QUARTER_SECONDS, until: end + CLOCK_SKEW_SECONDS };
 }
 
-/** The day tables of one matching run, built as IDs of each day (and ID length) come up. */
+/**
+ * The day tables of one matching run: for IDs of a given length that start on UTC day d, the encounters
+ * whose record time can match them (first seen in the day's window). Built for every day of the index in
+ * one sweep when IDs of that length first come up; a row near midnight goes into both days' tables.
+ */
 class DayTables {
-  private readonly tables = new Map<string, PrefixTable>();
+  /** By ID seconds, then by day. */
+  private readonly byLength = new Map<number, Map<number, PrefixTable>>();
   constructor(private readonly index: EncounterIndex) {}
 
-  /** The table for IDs of `idSeconds` that start on UTC day `day`: every record time they can match. */
+  /** The table for IDs of `idSeconds` that start on UTC day `day`. */
   of(day: number, idSeconds: number): PrefixTable {
-    const name = `${day}/${idSeconds}`;
-    let table = this.tables.get(name);
-    if (!table) {
-      const { from, until } = recordWindow(day * DAY_SECONDS, (day + 1) * DAY_SECONDS + idSeconds);
-      this.tables.set(name, (table = prefixTable(this.index, from, until)));
+    let days = this.byLength.get(idSeconds);
+    if (!days) this.byLength.set(idSeconds, (days = this.sweep(idSeconds)));
+    return days.get(day) ?? EMPTY_TABLE;
+  }
+
+  private sweep(idSeconds: number): Map<number, PrefixTable> {
+    const { prefixes, firstSeen } = this.index;
+    const tables = new Map<number, PrefixTable>();
+    if (prefixes.length === 0) return tables;
+    let earliest = Infinity;
+    let latest = -Infinity;
+    for (const minute of firstSeen) {
+      earliest = Math.min(earliest, minute);
+      latest = Math.max(latest, minute);
     }
-    return table;
+    // Each day's window of record times, to the minute: (after[d], until[d]] for day first + d.
+    const first = utcDay(earliest) - 1;
+    const days = utcDay(latest) + 2 - first;
+    const after = new Float64Array(days);
+    const until = new Float64Array(days);
+    for (let d = 0; d < days; d++) {
+      const window = recordWindow((first + d) * DAY_SECONDS, (first + d + 1) * DAY_SECONDS + idSeconds);
+      after[d] = window.from - INDEX_TIME_STEP_SECONDS;
+      until[d] = window.until;
+    }
+    /** Calls `visit` with each day (as d) whose window holds row `row`: its own day's, or a neighbour's. */
+    const forEachDay = (row: number, visit: (d: number) => void) => {
+      const minute = firstSeen[row];
+      const own = utcDay(minute) - first;
+      for (let d = own - 1; d <= own + 1; d++) if (minute > after[d] && minute <= until[d]) visit(d);
+    };
+    // Two sweeps, counting then filling, keep each day's rows in the index's prefix order.
+    const counts = new Int32Array(days);
+    for (let row = 0; row < prefixes.length; row++) forEachDay(row, (d) => counts[d]++);
+    const dayPrefixes = Array.from(counts, (n) => new Uint32Array(n));
+    const dayMinutes = Array.from(counts, (n) => new Float64Array(n));
+    const filled = new Int32Array(days);
+    for (let row = 0; row < prefixes.length; row++) {
+      forEachDay(row, (d) => {
+        dayPrefixes[d][filled[d]] = prefixes[row];
+        dayMinutes[d][filled[d]++] = firstSeen[row];
+      });
+    }
+    for (let d = 0; d < days; d++) if (counts[d] > 0) tables.set(first + d, prefixTable(dayPrefixes[d], dayMinutes[d]));
+    return tables;
   }
 }
 
@@ -150,11 +188,15 @@ class DayTables {
 function findCandidates(tables: DayTables, key: StoredDiagnosisKey, ids: DerivedIds, out: Candidate[]): void {
   let day = utcDay(ids.startTime);
   let table = tables.of(day, ids.idSeconds);
+  let dayEnd = (day + 1) * DAY_SECONDS;
   for (let i = 0; i < ids.count; i++) {
     const start = ids.startTime + i * ids.idSeconds;
-    if (utcDay(start) !== day) table = tables.of((day = utcDay(start)), ids.idSeconds);
+    if (start >= dayEnd) {
+      table = tables.of((day = utcDay(start)), ids.idSeconds);
+      dayEnd = (day + 1) * DAY_SECONDS;
+    }
     const offset = i * ids.idBytes;
-    const prefix = idPrefix(ids.bytes, offset);
+    const prefix = prefixAt(ids.bytes, offset);
     const bit = prefix >>> table.filterShift;
     if ((table.filter[bit >>> 5] & (1 << (bit & 31))) === 0) continue;
     const bucket = prefix >>> table.shift;
