@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { QUARTER_SECONDS } from "../firmware/encounter";
+import { EN_INTERVAL_SECONDS, RPI_BYTES } from "../firmware/gaen";
 import { Random } from "../sim/random";
 import { gaenIds, idPrefix } from "../tools/gateway/diagnosis-ids";
 import { matchExposures } from "../tools/gateway/matching";
@@ -25,7 +26,6 @@ const HEARD_KEYS = 50;
 const RUNS = 3;
 /** The first UTC day of the stored log. */
 const FIRST_DAY = 20000;
-const SLOT = 600;
 
 /** Deterministic bytes for the synthetic data (the figure must not depend on luck). */
 function bytesOf(label: string, n: number, length: number): Buffer {
@@ -73,7 +73,7 @@ function buildStore(dir: string): { store: GatewayStore; importId: number } {
   for (let h = 0; h < HEARD_KEYS; h++) {
     const key = keys[h * 2000];
     const ids = gaenIds(key);
-    heardBy.set(h, [{ prefix: idPrefix(ids.bytes, 72 * 16), time: key.startTime + 72 * SLOT }]);
+    heardBy.set(h, [{ prefix: idPrefix(ids.bytes, 72 * RPI_BYTES), time: key.startTime + 72 * EN_INTERVAL_SECONDS }]);
   }
   for (let t = 0; t < TAGS; t++) {
     const tagId = `T${String(t).padStart(4, "0")}`;
