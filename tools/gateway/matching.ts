@@ -157,11 +157,13 @@ class DayTables {
       after[d] = window.from - INDEX_TIME_STEP_SECONDS;
       until[d] = window.until;
     }
+    // A day's window reaches into later days by the ID length and the skew, into the day before by less than a day.
+    const back = Math.ceil((idSeconds + CLOCK_SKEW_SECONDS) / DAY_SECONDS);
     /** Calls `visit` with each day (as d) whose window holds row `row`: its own day's, or a neighbour's. */
     const forEachDay = (row: number, visit: (d: number) => void) => {
       const minute = firstSeen[row];
       const own = utcDay(minute) - first;
-      for (let d = own - 1; d <= own + 1; d++) if (minute > after[d] && minute <= until[d]) visit(d);
+      for (let d = Math.max(0, own - back); d <= own + 1; d++) if (minute > after[d] && minute <= until[d]) visit(d);
     };
     // Two sweeps, counting then filling, keep each day's rows in the index's prefix order.
     const counts = new Int32Array(days);
