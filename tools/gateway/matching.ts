@@ -22,11 +22,11 @@ export const CLOCK_SKEW_SECONDS = 20 * 60;
 /** The tag's scan period credited to every record (GAEN scans at least every 5 minutes). */
 export const DEFAULT_SCAN_PERIOD_MINUTES = 5;
 /**
- * Bluezone adverts carry no TX power, so attenuation needs an assumed one: 0 dBm, the TX power tags
- * broadcast at by default (firmware config.ts) and about the level of a phone advertising at its
- * "high" setting. A commune that calibrates its phones can set another.
+ * Bluezone adverts carry no TX power, so attenuation needs an assumed one: the calibrated power tags
+ * send at by default (firmware config.ts: 0 dBm, what their GAEN AEM reports), about the level of a
+ * phone advertising at its "high" setting. A commune that calibrates its phones can set another.
  */
-export const DEFAULT_BLUEZONE_TX_POWER_DBM = DEFAULT_CONFIG.txPower;
+export const DEFAULT_BLUEZONE_TX_POWER_DBM = DEFAULT_CONFIG.txPower + DEFAULT_CONFIG.txCalibrationDb;
 /** idPrefix as a local binding: compiled to CommonJS, every use of an import is a getter call, and this runs per ID. */
 const prefixAt = idPrefix;
 /** A table's filter has this many bits per encounter (about 1 in 16 misses passes it). */
