@@ -1,8 +1,10 @@
 /**
  * One simulated tag: an Espruino 2v2x board running a program in its own `vm` context on the shared virtual
- * clock. The boot model is the device's: `flash(source)` stores the program as `.bootcde` in Storage (what
- * the Espruino tools' "save on send" does); a boot creates a fresh context (RAM is lost), checks Storage, runs
- * `.bootcde`, then fires `E.on('init')` and `onInit()`. Callbacks are called directly (no per-event
+ * clock. The boot model is the device's: `flash(program)` stores the program as `.bootcde` in Storage (what
+ * the Espruino tools' "save on send" does), as plain JavaScript or as the pretokenised bytes the tools upload;
+ * a boot creates a fresh context (RAM is lost), checks Storage, runs `.bootcde` (read as Espruino's lexer
+ * reads it: bytes ≥ 0x80 outside literals are tokens, see tools/build/pretokenise.ts), then fires
+ * `E.on('init')` and `onInit()`. Callbacks are called directly (no per-event
  * compilation); an exception nobody catches prints "Uncaught ..." and the tag carries on, as on Espruino.
  *
  * Resets: `reboot()` (and `E.reboot()`, the watchdog) is a soft reset — RAM lost, Storage kept, the clock
@@ -13,8 +15,10 @@
  * call `E.kickWatchdog()` within the timeout.
  */
 import vm from "node:vm";
+import { detokenise } from "../../tools/build/pretokenise";
 import { Battery } from "./battery";
 import { BOARDS, type BoardName, type BoardProfile } from "./boards";
+import { stringBytes } from "./bytes";
 import { TagClock } from "./clock";
 import { cryptoModule } from "./crypto";
 import { EventListeners } from "./events";
@@ -172,9 +176,9 @@ export class HostTag {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Stores `source` as the boot code (as "save on send" does). */
-  flash(source: string): void {
-    this.storage.write(BOOT_CODE_FILE, source);
+  /** Stores the boot code (as "save on send" does): plain JavaScript, or pretokenised bytes stored as they are. */
+  flash(program: string | Uint8Array): void {
+    this.storage.write(BOOT_CODE_FILE, program);
   }
 
   /** First power-on (battery inserted): boots from Storage. */
@@ -396,7 +400,7 @@ export class HostTag {
     this.radio.reset();
     this.installGlobals();
     this.storage.mount();
-    const code = this.storage.read(BOOT_CODE_FILE);
+    const code = this.bootCode();
     this.estimator = this.createEstimator(code ?? "");
     if (code !== undefined) this.runBootCode(code);
     for (const listener of this.eListeners.of("init")) this.dispatch(listener, []);
@@ -404,6 +408,18 @@ export class HostTag {
     if (typeof onInit === "function") this.dispatch(onInit, []);
     const next = this.timers.nextDue();
     if (next !== null) this.wakeAt(next);
+  }
+
+  /** `.bootcde` as JavaScript (undefined when absent, or unreadable: reported as Espruino reports a syntax error). */
+  private bootCode(): string | undefined {
+    const stored = this.storage.read(BOOT_CODE_FILE);
+    if (stored === undefined) return undefined;
+    try {
+      return detokenise(stringBytes(stored));
+    } catch (error) {
+      this.uncaught(error);
+      return undefined;
+    }
   }
 
   private runBootCode(code: string): void {
