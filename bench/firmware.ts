@@ -47,7 +47,7 @@ export async function firmwareFigures(): Promise<Figure[]> {
   const build = await buildFirmware();
   if (!build.compiled) throw new Error("firmware does not compile:\n" + build.errors.join("\n"));
   return [
-    { id: "bundle_bytes", label: "uploaded firmware size (minified)", value: build.minifiedBytes, unit: "bytes", budget: UPLOAD_BUDGET_BYTES, better: "lower" },
+    { id: "bundle_bytes", label: "uploaded firmware size (minified, pretokenised as stored)", value: build.uploadBytes, unit: "bytes", budget: UPLOAD_BUDGET_BYTES, better: "lower" },
     { id: "bytes_per_encounter", label: "flash bytes per aggregated encounter (headers included)", value: bytesPerEncounter(), unit: "bytes", budget: 16, better: "lower" },
     { id: "rotation_ms_native", label: "host time of one ID rotation, native AES", value: rotationMs(nodeAes), unit: "ms", budget: null, better: "lower" },
     { id: "rotation_ms_js", label: "host time of one ID rotation, JS AES fallback", value: rotationMs(aes128EncryptBlock), unit: "ms", budget: null, better: "lower" },

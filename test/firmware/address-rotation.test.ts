@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { bytesToHex } from "../../firmware/bytes";
 import type { AdvertisingEvent } from "../../sim/espruino/nrf";
 import { Random } from "../../sim/espruino/random";
-import { bootTag, expectNoErrors, firmwareBundle, loggedEncounters, newWorld, onAir, otherDevice } from "./harness";
+import { bootTag, expectNoErrors, firmwareBundle, Firmware, loggedEncounters, newWorld, onAir, otherDevice } from "./harness";
 
 /** Rotation period with both profiles on (Bluezone's ID slot). */
 const ROTATION_MS = 900_000;
@@ -28,7 +28,7 @@ function byAddress(events: AdvertisingEvent[]): AdvertisingEvent[][] {
 }
 
 describe("firmware: address rotation", function () {
-  let firmware: string;
+  let firmware: Firmware;
   before(async () => {
     firmware = await firmwareBundle();
   });

@@ -9,7 +9,7 @@ import { bytesToHex } from "../../firmware/bytes";
 import { aemCrypt, bluetoothMetadata, deriveAemk, deriveRpik, enIntervalNumber, gaenAdvert, rollingProximityIdentifier } from "../../firmware/gaen";
 import { tekOfDay } from "../../firmware/exposure-keys";
 import { nodeAes128, nodeSha256 } from "../../tools/gateway/host-crypto";
-import { bootTag, expectNoErrors, firmwareBundle, newWorld, onAir, savedKeys } from "./harness";
+import { bootTag, expectNoErrors, firmwareBundle, Firmware, newWorld, onAir, savedKeys } from "./harness";
 
 const DAY_S = 86400;
 /** 2024-03-18, a UTC day number. */
@@ -40,7 +40,7 @@ function expectedBluezoneId(baseKey: Buffer, baseDay: number, t: number): string
 }
 
 describe("firmware: Bluezone IDs on air", function () {
-  let firmware: string;
+  let firmware: Firmware;
   before(async () => {
     firmware = await firmwareBundle();
   });

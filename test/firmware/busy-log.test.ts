@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { bytesToHex } from "../../firmware/bytes";
 import { DEFAULT_LOG_BUDGET_BYTES, EncounterLog, LOG_RETENTION_DAYS } from "../../firmware/encounter-log";
-import { bootTag, busySchedule, expectNoErrors, firmwareBundle, hearVisits, loggedEncounters, newWorld, onAir, runScans, Visit } from "./harness";
+import { bootTag, busySchedule, expectNoErrors, firmwareBundle, Firmware, hearVisits, loggedEncounters, newWorld, onAir, runScans, Visit } from "./harness";
 
 const DAY_S = 86400;
 /** 2024-03-18, a UTC day number. */
@@ -22,7 +22,7 @@ function mean(values: number[]): number {
 }
 
 describe("firmware: busy schedule without a sync", function () {
-  let firmware: string;
+  let firmware: Firmware;
   before(async () => {
     firmware = await firmwareBundle();
   });

@@ -28,6 +28,7 @@ import {
   recordLights,
   runScans,
   savedKeys,
+  Firmware,
 } from "./harness";
 
 const DAY_S = 86400;
@@ -66,7 +67,7 @@ function expectWaitingForClock(tag: HostTag): void {
 }
 
 describe("firmware: clock", function () {
-  let firmware: string;
+  let firmware: Firmware;
   before(async () => {
     firmware = await firmwareBundle();
   });

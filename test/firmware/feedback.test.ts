@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import type { HostTag } from "../../sim/espruino/tag";
-import { bootTag, expectNoErrors, firmwareBundle, HEARTBEAT_MS, newWorld, Pulse, recordLights } from "./harness";
+import { bootTag, expectNoErrors, firmwareBundle, Firmware, HEARTBEAT_MS, newWorld, Pulse, recordLights } from "./harness";
 
 /** 2024-03-18T10:00:00Z. */
 const START_S = 19800 * 86400 + 10 * 3600;
@@ -25,7 +25,7 @@ function pressAt(tag: HostTag, atMs: number): Pulse[] {
 }
 
 describe("firmware: feedback for the wearer", function () {
-  let firmware: string;
+  let firmware: Firmware;
   before(async () => {
     firmware = await firmwareBundle();
   });

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { bytesToHex } from "../../firmware/bytes";
 import gaenVectors from "../vectors/gaen-v1.2.json";
 import type { BoardName } from "../../sim/espruino/boards";
-import { bootTag, expectNoErrors, firmwareBundle, newWorld, packetAt } from "./harness";
+import { bootTag, expectNoErrors, firmwareBundle, Firmware, newWorld, packetAt } from "./harness";
 
 /** ENIntervalNumbers are 10-minute intervals; the vectors' TEK covers 144 of them (one UTC day). */
 const INTERVAL_MS = 600_000;
@@ -16,7 +16,7 @@ const VECTOR_CONFIG = { gaen: true, bluezone: false, txPower: 0, txCalibrationDb
 const GAEN_HEADER = "02011a" + "03036ffd" + "17166ffd";
 
 describe("firmware: GAEN v1.2 test vectors on air", function () {
-  let firmware: string;
+  let firmware: Firmware;
   before(async () => {
     firmware = await firmwareBundle();
   });

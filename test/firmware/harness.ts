@@ -29,16 +29,19 @@ export const LOG_BLOCKS = /^zl[0-9a-z]+_/;
 /** The firmware's once-a-minute heartbeat (light and watchdog kick). */
 export const HEARTBEAT_MS = 60_000;
 
-/** The form uploaded to a tag, as `npm run build` (and `npm test`, first) writes it. */
-const BUNDLE_PATH = path.resolve(__dirname, "../../dist/tag.min.js");
+/** The bytes a tag stores as `.bootcde` (minified, pretokenised), as `npm run build` (and `npm test`, first) writes them. */
+const BUNDLE_PATH = path.resolve(__dirname, "../../dist/tag.bootcde");
 
-/** The minified firmware bundle; built here when dist/ has none. */
-export async function firmwareBundle(): Promise<string> {
+/** The firmware as uploaded to a tag. */
+export type Firmware = Uint8Array;
+
+/** The uploaded firmware; built here when dist/ has none. */
+export async function firmwareBundle(): Promise<Firmware> {
   if (!fs.existsSync(BUNDLE_PATH)) {
     const build = await buildFirmware();
     if (!build.compiled) throw new Error("firmware does not compile:\n" + build.errors.join("\n"));
   }
-  return fs.readFileSync(BUNDLE_PATH, "utf8");
+  return new Uint8Array(fs.readFileSync(BUNDLE_PATH));
 }
 
 /** A world clock that starts at Unix time `unixSeconds`. */
@@ -64,7 +67,7 @@ export interface TagSetup {
 }
 
 /** A tag flashed with the firmware and booted with `setup`, on `scheduler`. */
-export function bootTag(scheduler: Scheduler, firmware: string, setup: TagSetup = {}): HostTag {
+export function bootTag(scheduler: Scheduler, firmware: Firmware, setup: TagSetup = {}): HostTag {
   const tag = new HostTag({ scheduler, board: setup.board ?? "PUCKJS", seed: setup.seed ?? "tag", radioHistoryMs: setup.radioHistoryMs });
   tag.flash(firmware);
   if (setup.config || setup.alert) {

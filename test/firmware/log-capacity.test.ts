@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { bytesToHex } from "../../firmware/bytes";
 import { DEFAULT_LOG_BUDGET_BYTES, EncounterLog } from "../../firmware/encounter-log";
 import { BOOT_CODE_FILE } from "../../sim/espruino/tag";
-import { bootTag, busySchedule, expectNoErrors, firmwareBundle, hearVisits, loggedEncounters, newWorld, runScans } from "./harness";
+import { bootTag, busySchedule, expectNoErrors, firmwareBundle, Firmware, hearVisits, loggedEncounters, newWorld, runScans } from "./harness";
 
 const DAY_S = 86400;
 /** 2024-03-18, a UTC day number. */
@@ -17,7 +17,7 @@ const DAYS = 21;
 const PER_DAY = 150;
 
 describe("firmware: log capacity (21 days × 150 IDs a day)", function () {
-  let firmware: string;
+  let firmware: Firmware;
   before(async () => {
     firmware = await firmwareBundle();
   });

@@ -9,7 +9,7 @@ import { RECORD_BYTES, RECORD_COMPLETE, RECORD_TORN, recordState } from "../../f
 import { HEADER_BYTES } from "../../sim/espruino/storage";
 import { Random } from "../../sim/espruino/random";
 import type { ReceivedAdvert } from "../../sim/espruino/nrf";
-import { bootTag, cutPowerDuringWrite, expectNoErrors, firmwareBundle, LOG_BLOCKS, logBlocks, loggedEncounters, newWorld, otherDevice, OtherDevice, runScans, setClock } from "./harness";
+import { bootTag, cutPowerDuringWrite, expectNoErrors, firmwareBundle, Firmware, LOG_BLOCKS, logBlocks, loggedEncounters, newWorld, otherDevice, OtherDevice, runScans, setClock } from "./harness";
 
 /** 2024-03-18T10:00:00Z. */
 const START_S = 19800 * 86400 + 10 * 3600;
@@ -18,7 +18,7 @@ const MINUTE_MS = 60_000;
 const RECORD_BYTES_THAT_LAND = 3;
 
 describe("firmware: power cut during a log write", function () {
-  let firmware: string;
+  let firmware: Firmware;
   before(async () => {
     firmware = await firmwareBundle();
   });

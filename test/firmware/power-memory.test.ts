@@ -3,7 +3,7 @@
  * current of a Puck.js with another tag nearby, and the JsVars the program holds in steady state.
  */
 import { expect } from "chai";
-import { bootTag, expectNoErrors, firmwareBundle, newWorld, runPair } from "./harness";
+import { bootTag, expectNoErrors, firmwareBundle, Firmware, newWorld, runPair } from "./harness";
 
 /** 2024-03-18T08:00:00Z. */
 const START_S = 19800 * 86400 + 8 * 3600;
@@ -14,7 +14,7 @@ const CURRENT_BUDGET_UA = 50;
 const JSVAR_BUDGET = 0.5 * 2630;
 
 describe("firmware: power and memory budgets", function () {
-  let firmware: string;
+  let firmware: Firmware;
   before(async () => {
     firmware = await firmwareBundle();
   });

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { parseAdvert } from "../../firmware/advert";
 import { bytesToHex } from "../../firmware/bytes";
-import { bootTag, Delivery, expectNoErrors, firmwareBundle, loggedEncounters, newWorld, runPair } from "./harness";
+import { bootTag, Delivery, expectNoErrors, firmwareBundle, Firmware, loggedEncounters, newWorld, runPair } from "./harness";
 import type { HostTag } from "../../sim/espruino/tag";
 
 /** 2024-03-18T09:00:00Z. */
@@ -28,7 +28,7 @@ function idsTaken(deliveries: Delivery[], receiver: HostTag): Map<string, number
 }
 
 describe("firmware: two tags 1 m apart", function () {
-  let firmware: string;
+  let firmware: Firmware;
   before(async () => {
     firmware = await firmwareBundle();
   });

@@ -3,7 +3,7 @@
  * watchdog time and comes back broadcasting, scanning and blinking, from what it kept in Storage.
  */
 import { expect } from "chai";
-import { bootTag, expectNoErrors, firmwareBundle, HEARTBEAT_MS, KEYS_FILE, newWorld, onAir, recordLights, runScans } from "./harness";
+import { bootTag, expectNoErrors, firmwareBundle, Firmware, HEARTBEAT_MS, KEYS_FILE, newWorld, onAir, recordLights, runScans } from "./harness";
 
 /** 2024-03-18T10:00:00Z. */
 const START_S = 19800 * 86400 + 10 * 3600;
@@ -12,7 +12,7 @@ const WATCHDOG_MS = 200_000;
 const MINUTE_MS = 60_000;
 
 describe("firmware: watchdog", function () {
-  let firmware: string;
+  let firmware: Firmware;
   before(async () => {
     firmware = await firmwareBundle();
   });

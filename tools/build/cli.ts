@@ -5,7 +5,7 @@ import { buildFailures, buildFirmware, UPLOAD_BUDGET_BYTES } from "./build";
 
 async function main(): Promise<number> {
   const options = new Command("build")
-    .description("Compile the firmware to one Espruino script (dist/tag.js) and its upload form (dist/tag.min.js)")
+    .description("Compile the firmware to one Espruino script (dist/tag.js), minify it (dist/tag.min.js) and pretokenise it as uploaded (dist/tag.bootcde)")
     .option("--debug", "debug build: DEBUG_BUILD is true (BLE console kept); writes dist/tag.debug*.js")
     .parse()
     .opts<{ debug?: boolean }>();
@@ -13,9 +13,10 @@ async function main(): Promise<number> {
   const build = await buildFirmware({ debug: options.debug });
   if (build.compiled) {
     build.warnings.forEach((warning) => console.warn(`warning: ${warning}`));
-    const percent = Math.round((100 * build.minifiedBytes) / UPLOAD_BUDGET_BYTES);
+    const percent = Math.round((100 * build.uploadBytes) / UPLOAD_BUDGET_BYTES);
     console.log(`${displayPath(build.bundlePath)}: ${build.bundleBytes} bytes`);
-    console.log(`${displayPath(build.minifiedPath)}: ${build.minifiedBytes} of ${UPLOAD_BUDGET_BYTES} bytes (${percent} %)`);
+    console.log(`${displayPath(build.minifiedPath)}: ${build.minifiedBytes} bytes`);
+    console.log(`${displayPath(build.uploadPath)}: ${build.uploadBytes} of ${UPLOAD_BUDGET_BYTES} bytes (${percent} %), as uploaded (pretokenised)`);
   }
   const failures = buildFailures(build);
   failures.forEach((failure) => console.error(failure));
