@@ -5,7 +5,8 @@
  * metadata. So there is no decryption, no key schedule cache and no mode code here.
  *
  * Memory: the S-box is computed at first use into one Uint8Array(256) instead of shipping a 256-entry
- * literal (about 1 KB of source on the tag); the key schedule (176 bytes) is expanded on each call.
+ * literal (about 1 KB of source on the tag); each round key is derived from the one before as the rounds
+ * go, in one 16-byte array.
  */
 var ROUNDS = 10;
 /** Reduction of GF(2^8) products by the AES polynomial x^8 + x^4 + x^3 + x + 1. */
@@ -44,59 +45,32 @@ function buildSbox(): Uint8Array {
   return table;
 }
 
-/** The 11 round keys (176 bytes) of a 16-byte key. */
-function expandKey(s: Uint8Array, key: Uint8Array): Uint8Array {
-  var w = new Uint8Array(16 * (ROUNDS + 1));
-  w.set(key, 0);
-  var rcon = 1;
-  for (var i = 16; i < w.length; i += 4) {
-    var t0 = w[i - 4];
-    var t1 = w[i - 3];
-    var t2 = w[i - 2];
-    var t3 = w[i - 1];
-    if (i % 16 === 0) {
-      // RotWord, SubWord, XOR Rcon
-      var first = t0;
-      t0 = s[t1] ^ rcon;
-      t1 = s[t2];
-      t2 = s[t3];
-      t3 = s[first];
-      rcon = xtime(rcon);
-    }
-    w[i] = w[i - 16] ^ t0;
-    w[i + 1] = w[i - 15] ^ t1;
-    w[i + 2] = w[i - 14] ^ t2;
-    w[i + 3] = w[i - 13] ^ t3;
-  }
-  return w;
-}
-
 /** AES-128 encryption of one 16-byte block, an `Aes128Block` (byte i of a block is state row i % 4, column i / 4). */
 export function aes128EncryptBlock(key: Uint8Array, block: Uint8Array): Uint8Array {
   var s = sbox || (sbox = buildSbox());
-  var w = expandKey(s, key);
+  var roundKey = new Uint8Array(key);
   var state = new Uint8Array(16);
-  var shifted = new Uint8Array(16);
+  var rcon = 1;
   var i;
-  for (i = 0; i < 16; i++) state[i] = block[i] ^ w[i];
+  for (i = 0; i < 16; i++) state[i] = block[i] ^ roundKey[i];
   for (var round = 1; round <= ROUNDS; round++) {
     // SubBytes and ShiftRows together: row r moves left by r columns
+    var shifted = new Uint8Array(16);
     for (i = 0; i < 16; i++) shifted[i] = s[state[(i + 4 * (i & 3)) & 15]];
-    if (round < ROUNDS) {
-      for (var c = 0; c < 16; c += 4) {
-        // MixColumns, with b_k = a_k ^ (a0^a1^a2^a3) ^ 2(a_k ^ a_k+1)
-        var a0 = shifted[c];
-        var a1 = shifted[c + 1];
-        var a2 = shifted[c + 2];
-        var a3 = shifted[c + 3];
-        var all = a0 ^ a1 ^ a2 ^ a3;
-        shifted[c] = a0 ^ all ^ xtime(a0 ^ a1);
-        shifted[c + 1] = a1 ^ all ^ xtime(a1 ^ a2);
-        shifted[c + 2] = a2 ^ all ^ xtime(a2 ^ a3);
-        shifted[c + 3] = a3 ^ all ^ xtime(a3 ^ a0);
-      }
+    // The next round key: word 0 ^= SubWord(RotWord(word 3)) ^ Rcon, then each word ^= the one before
+    roundKey[0] ^= s[roundKey[13]] ^ rcon;
+    roundKey[1] ^= s[roundKey[14]];
+    roundKey[2] ^= s[roundKey[15]];
+    roundKey[3] ^= s[roundKey[12]];
+    for (i = 4; i < 16; i++) roundKey[i] ^= roundKey[i - 4];
+    rcon = xtime(rcon);
+    for (i = 0; i < 16; i++) {
+      // MixColumns (not in the last round), b_k = a_k ^ (a0^a1^a2^a3) ^ 2(a_k ^ a_k+1), then AddRoundKey
+      var c = i & 12;
+      var mixed = shifted[i];
+      if (round < ROUNDS) mixed ^= shifted[c] ^ shifted[c + 1] ^ shifted[c + 2] ^ shifted[c + 3] ^ xtime(shifted[i] ^ shifted[c + ((i + 1) & 3)]);
+      state[i] = mixed ^ roundKey[i];
     }
-    for (i = 0; i < 16; i++) state[i] = shifted[i] ^ w[round * 16 + i];
   }
   return state;
 }

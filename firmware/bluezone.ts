@@ -17,8 +17,8 @@
  * Cost: ID i of a day needs i + 1 hashes after the daily key, so the tag keeps its place on the chain
  * (BluezoneChain) and moves it forward one hash per 15 minutes instead of starting from the day's key.
  */
-import { AD_MANUFACTURER_DATA, AD_UUID16_COMPLETE, writeAd16Header, writeFlags } from "./ad";
-import { asciiBytes, bytesToHex, concatBytes } from "./bytes";
+import { FLAGS_AD_HEX } from "./ad";
+import { asciiBytes, bytesToHex, concatBytes, hexToBytes } from "./bytes";
 import { Sha256 } from "./crypto-types";
 
 /** Days start at UTC midnight. */
@@ -33,12 +33,8 @@ export var BLUEZONE_KEY_BYTES = 32;
 export var BLUEZONE_ID_BYTES = 12;
 /** Salt appended to the daily key for subkey 0 (sic: "bluzone"). */
 export var BLUEZONE_SUBKEY_SALT = "bluzonesubkey";
-/** The service UUID Bluezone lists (0x4E56, "VN"). */
-export var BLUEZONE_SERVICE_UUID = 0x4e56;
 /** The company identifier of Bluezone's manufacturer data, 8885 ("XU"). */
 export var BLUEZONE_COMPANY_ID = 0x22b5;
-/** Flags (3) + UUID list (4) + manufacturer data (4 + 12). */
-export var BLUEZONE_ADVERT_BYTES = 23;
 
 /** Where a key chain stands: UTC day number, that day's key, an ID index and that ID's subkey. */
 export interface BluezoneChain {
@@ -70,6 +66,12 @@ export function bluezoneIdIndex(unixSeconds: number): number {
   return Math.floor((unixSeconds - utcDayNumber(unixSeconds) * DAY_SECONDS) / BLUEZONE_ID_SECONDS);
 }
 
+/** `bytes` hashed `times` times: how Bluezone's daily keys, and a day's subkeys, follow each other. */
+export function hashForward(sha256: Sha256, bytes: Uint8Array, times: number): Uint8Array {
+  while (times-- > 0) bytes = sha256(bytes);
+  return bytes;
+}
+
 /** The chain at ID 0 of UTC day `day`, whose daily key is `dailyKey` (a base key is the key of the day it was made). */
 export function bluezoneChainAt(sha256: Sha256, dailyKey: Uint8Array, day: number): BluezoneChain {
   return { day: day, dailyKey: dailyKey, index: 0, subkey: sha256(concatBytes([dailyKey, asciiBytes(BLUEZONE_SUBKEY_SALT)])) };
@@ -81,14 +83,8 @@ export function bluezoneChainAt(sha256: Sha256, dailyKey: Uint8Array, day: numbe
  */
 export function bluezoneChainSeek(sha256: Sha256, chain: BluezoneChain, day: number, index: number): BluezoneChain | null {
   if (day < chain.day || (day === chain.day && index < chain.index)) return null;
-  if (day > chain.day) {
-    var dailyKey = chain.dailyKey;
-    for (var d = chain.day; d < day; d++) dailyKey = sha256(dailyKey);
-    chain = bluezoneChainAt(sha256, dailyKey, day);
-  }
-  var subkey = chain.subkey;
-  for (var i = chain.index; i < index; i++) subkey = sha256(subkey);
-  return { day: day, dailyKey: chain.dailyKey, index: index, subkey: subkey };
+  if (day > chain.day) chain = bluezoneChainAt(sha256, hashForward(sha256, chain.dailyKey, day - chain.day), day);
+  return { day: day, dailyKey: chain.dailyKey, index: index, subkey: hashForward(sha256, chain.subkey, index - chain.index) };
 }
 
 /** The 12-byte ID a subkey gives: its bytes 0, 4, 8, 12, 16, 18, 20, 22, 24, 26, 28, 30. */
@@ -100,12 +96,9 @@ export function bluezoneId(subkey: Uint8Array): Uint8Array {
 
 /** The 23-byte Bluezone advert carrying a 12-byte ID. */
 export function bluezoneAdvert(id: Uint8Array): Uint8Array {
-  var advert = new Uint8Array(BLUEZONE_ADVERT_BYTES);
-  var at = writeFlags(advert); // 02 01 1A: Flags, as in the GAEN advert
-  at = writeAd16Header(advert, at, AD_UUID16_COMPLETE, BLUEZONE_SERVICE_UUID, 0); // 03 03 56 4E: UUID list, 0x4E56
-  at = writeAd16Header(advert, at, AD_MANUFACTURER_DATA, BLUEZONE_COMPANY_ID, BLUEZONE_ID_BYTES); // 0F FF B5 22: company 0x22B5
-  advert.set(id, at); // <ID 12>
-  return advert;
+  // 02 01 1A Flags, as in the GAEN advert · 03 03 56 4E complete 16-bit UUID list: 0x4E56 ·
+  // 0F FF B5 22 manufacturer data, company 0x22B5: ID
+  return concatBytes([hexToBytes(FLAGS_AD_HEX + "0303564e" + "0fffb522") as Uint8Array, id]);
 }
 
 /** The F0 entry publishing the daily key of UTC day `day`, read up to `timeEnd` (Unix seconds). */

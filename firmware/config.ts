@@ -30,29 +30,30 @@ export interface TagConfig {
   idleAfterEmptyScans: number;
 }
 
-/** Defaults for a new tag. */
-export var DEFAULT_CONFIG: TagConfig = {
-  gaen: true,
-  bluezone: true,
-  txPower: 0,
-  txCalibrationDb: 0,
-  advertIntervalMs: 270,
-  scanPeriodS: 240,
-  scanWindowMs: 350,
-  idleScanPeriodS: 480,
-  idleAfterEmptyScans: 3,
-};
+/**
+ * Every setting: name, default and, for a number, its allowed range [min, max] (a flag has none). The
+ * index in this list names the setting in SET_CONFIG (sync-messages.ts): append only.
+ */
+var SETTINGS: [string, number | boolean, number?, number?][] = [
+  ["gaen", true],
+  ["bluezone", true],
+  ["txPower", 0, -20, 4],
+  ["advertIntervalMs", 270, 200, 270],
+  ["scanPeriodS", 240, 60, 300],
+  ["scanWindowMs", 350, 100, 5000],
+  ["idleScanPeriodS", 480, 60, 900],
+  ["idleAfterEmptyScans", 3, 1, 20],
+  ["txCalibrationDb", 0, -20, 10],
+];
 
-/** Allowed range of each numeric setting: [min, max]. */
-var LIMITS: { [name: string]: number[] } = {
-  txPower: [-20, 4],
-  txCalibrationDb: [-20, 10],
-  advertIntervalMs: [200, 270],
-  scanPeriodS: [60, 300],
-  scanWindowMs: [100, 5000],
-  idleScanPeriodS: [60, 900],
-  idleAfterEmptyScans: [1, 20],
-};
+/** Setting names by their SET_CONFIG index. */
+export var CONFIG_SETTINGS: string[] = [];
+/** Defaults for a new tag. */
+export var DEFAULT_CONFIG = {} as TagConfig;
+for (var i = 0; i < SETTINGS.length; i++) {
+  CONFIG_SETTINGS.push(SETTINGS[i][0]);
+  (DEFAULT_CONFIG as any)[SETTINGS[i][0]] = SETTINGS[i][1];
+}
 
 /**
  * The config `current` with the changes in `patch` applied; null when the patch names an unknown setting,
@@ -64,10 +65,8 @@ export function applyConfig(current: TagConfig, patch: any): TagConfig | null {
   for (name in current) next[name] = (current as any)[name];
   for (name in patch) {
     var value = patch[name];
-    var limits = LIMITS[name];
-    var valid = limits
-      ? typeof value === "number" && value >= limits[0] && value <= limits[1]
-      : name in current && typeof value === "boolean";
+    var setting = SETTINGS[CONFIG_SETTINGS.indexOf(name)];
+    var valid = setting && (setting.length > 2 ? typeof value === "number" && value >= setting[2]! && value <= setting[3]! : typeof value === "boolean");
     if (!valid) return null;
     next[name] = value;
   }

@@ -50,11 +50,10 @@ export var LOG_RETENTION_DAYS = 21;
  * a little earlier but closed later (up to 30 minutes and the gap) still fit it. */
 var BLOCK_LEAD_QUARTERS = 8;
 /** Thinning keeps this fraction of a block's records. */
-var THIN_KEEP_NUMERATOR = 3;
-var THIN_KEEP_DENOMINATOR = 4;
+var THIN_KEEP = 3 / 4;
 var BLOCK_NAME_PREFIX = "zl";
-/** Block file names: an appended block's, or a thinned copy's with the serial of the block it replaces. */
-var BLOCK_FILES = /^zl[0-9a-z]+_[0-9a-z]+(_[0-9a-z]+)?$/;
+/** Block file names, an appended block's or a thinned copy's (the state file has no "_"). */
+var BLOCK_FILES = /^zl[0-9a-z]+_/;
 /** Fields of a block name after the prefix, separated by "_". */
 var SERIAL_FIELD = 0;
 var ORIGIN_FIELD = 1;
@@ -76,11 +75,10 @@ export interface LogStorage {
   compact(): void;
 }
 
-/** Limits of the log; each has a default. */
+/** Limits of the log. */
 export interface LogOptions {
-  /** Flash the block files may use, headers included. */
+  /** Flash the block files may use, headers included; default DEFAULT_LOG_BUDGET_BYTES. */
   budgetBytes?: number;
-  retentionDays?: number;
 }
 
 /** What became of one append: the record's cursor, or why it was not stored. */
@@ -119,7 +117,7 @@ export function storageFootprint(dataBytes: number): number {
 
 var BLOCK_FOOTPRINT = storageFootprint(BLOCK_BYTES);
 /** Flash kept free for thinning: the largest copy a thinning writes before it erases the original. */
-var THIN_RESERVE_BYTES = storageFootprint(Math.floor((BLOCK_RECORDS * THIN_KEEP_NUMERATOR) / THIN_KEEP_DENOMINATOR) * RECORD_BYTES);
+var THIN_RESERVE_BYTES = storageFootprint(Math.floor(BLOCK_RECORDS * THIN_KEEP) * RECORD_BYTES);
 
 /** Time origin of a new block whose first record was first seen at unix time `t`. */
 function blockOrigin(t: number): number {
@@ -136,10 +134,9 @@ function blockName(serial: number, origin: number): string {
   return BLOCK_NAME_PREFIX + serial.toString(36) + "_" + origin.toString(36);
 }
 
-/** One number field of a block name; -1 if the name has none there (an appended block has no source). */
+/** One number field of a block name; NaN if the name has none there (an appended block has no source). */
 function blockField(name: string, index: number): number {
-  var field = name.substr(BLOCK_NAME_PREFIX.length).split("_")[index];
-  return field ? parseInt(field, 36) : -1;
+  return parseInt(name.substr(BLOCK_NAME_PREFIX.length).split("_")[index], 36);
 }
 
 function serialOf(name: string): number {
@@ -156,13 +153,6 @@ function bySerial(a: string, b: string): number {
 
 function ascending(a: number, b: number): number {
   return a - b;
-}
-
-/** The oldest of the blocks `names` by time origin, then serial (`names` are by serial), that `accept` accepts. */
-function oldestBlock(names: string[], accept: (name: string) => boolean): string | null {
-  var oldest: string | null = null;
-  for (var i = 0; i < names.length; i++) if (accept(names[i]) && (oldest === null || originOf(names[i]) < originOf(oldest))) oldest = names[i];
-  return oldest;
 }
 
 /** Index of the last record slot that is not empty, -1 if none. */
@@ -190,7 +180,6 @@ export class EncounterLog {
   /** Opens the log as found in `storage` (a boot): finishes an interrupted thinning, finds the write position. */
   constructor(storage: LogStorage, options?: LogOptions) {
     var budgetBytes = (options && options.budgetBytes) || DEFAULT_LOG_BUDGET_BYTES;
-    var retentionDays = (options && options.retentionDays) || LOG_RETENTION_DAYS;
     /** Every record below this cursor is at the gateway. */
     var acknowledged = 0;
     /** The block appends go to; "" until the next append opens one. */
@@ -209,7 +198,7 @@ export class EncounterLog {
 
     /** The block's bytes (memory-mapped on the tag: no RAM copy); none if it is gone. */
     function bytesOf(name: string): Uint8Array {
-      return new Uint8Array(storage.readArrayBuffer(name) || new ArrayBuffer(0));
+      return new Uint8Array(storage.readArrayBuffer(name) || []);
     }
 
     function usedBytes(names: string[]): number {
@@ -290,21 +279,18 @@ export class EncounterLog {
         total++;
         if (base + i >= acknowledged) candidates.push(recordStrength(bytes, i * RECORD_BYTES) * 256 + i);
       }
-      var keep = Math.min(candidates.length, Math.floor((total * THIN_KEEP_NUMERATOR) / THIN_KEEP_DENOMINATOR));
+      var keep = Math.min(candidates.length, Math.floor(total * THIN_KEEP));
       var copyFootprint = storageFootprint(keep * RECORD_BYTES);
       if (storage.getFree() < copyFootprint) storage.compact();
       // Without flash for the copy (other files took the reserve), the block goes whole rather than the log stopping.
       if (storage.getFree() < copyFootprint) keep = 0;
       if (keep) {
-        var kept = candidates
-          .sort(ascending)
-          .slice(candidates.length - keep)
-          .map(function (key) {
-            return key & 0xff;
-          })
-          .sort(ascending);
+        // The strongest `keep`, back in slot order.
+        var kept = candidates.sort(ascending).slice(-keep);
+        for (var k = 0; k < keep; k++) kept[k] &= 0xff;
+        kept.sort(ascending);
         var copy = new Uint8Array(keep * RECORD_BYTES);
-        for (var k = 0; k < keep; k++) copy.set(bytes.subarray(kept[k] * RECORD_BYTES, (kept[k] + 1) * RECORD_BYTES), k * RECORD_BYTES);
+        for (k = 0; k < keep; k++) copy.set(bytes.subarray(kept[k] * RECORD_BYTES, (kept[k] + 1) * RECORD_BYTES), k * RECORD_BYTES);
         if (!write(blockName(nextSerial++, originOf(name)) + "_" + serialOf(name).toString(36), copy)) return false;
       }
       if (!erase(name)) return false;
@@ -312,14 +298,25 @@ export class EncounterLog {
       return true;
     }
 
+    /** The cursor after the block's last used slot: the whole block is at the gateway once `acknowledged` reaches it. */
+    function blockEnd(name: string): number {
+      return serialOf(name) * BLOCK_RECORDS + lastUsedIndex(bytesOf(name)) + 1;
+    }
+
+    /** The order blocks give up room in: acknowledged ones first, then by age (time origin, then serial). */
+    function dropOrder(a: string, b: string): number {
+      var acknowledgedFirst = (blockEnd(b) <= acknowledged ? 1 : 0) - (blockEnd(a) <= acknowledged ? 1 : 0);
+      return acknowledgedFirst || originOf(a) - originOf(b) || serialOf(a) - serialOf(b);
+    }
+
     /**
-     * Frees flash until a new block fits the budget and leaves the thinning reserve free in Storage:
-     * acknowledged blocks first, then thinning of the oldest. Null once it fits, else why not.
+     * Frees flash until a new block fits the budget and leaves the thinning reserve free in Storage. It
+     * thins the blocks in drop order (an acknowledged block goes whole), in passes that thin each block at
+     * most once, so the loss spreads over the oldest days. Null once it fits, else why not.
      */
     function makeRoom(): string | null {
       var needFree = BLOCK_FOOTPRINT + THIN_RESERVE_BYTES;
-      var passStart = nextSerial;
-      for (;;) {
+      for (var pass: string[] = [], i = 0; ; i++) {
         // Erased files only give their flash back once Storage is compacted.
         if (storage.getFree() < needFree) storage.compact();
         var names = blockNames();
@@ -328,19 +325,11 @@ export class EncounterLog {
         if (used + BLOCK_FOOTPRINT <= budgetBytes && free >= needFree) return null;
         // Other files hold so much flash (or the budget is so small) that even an empty log would not do.
         if (free + used < needFree || BLOCK_FOOTPRINT > budgetBytes) return LOG_FULL;
-        var victim = oldestBlock(names, function (name) {
-          return serialOf(name) * BLOCK_RECORDS + lastUsedIndex(bytesOf(name)) < acknowledged;
-        });
-        if (victim) {
-          if (!erase(victim)) return WRITE_FAILED;
-          continue;
+        if (i >= pass.length) {
+          pass = names.sort(dropOrder);
+          i = 0;
         }
-        // Each block is thinned at most once a pass, so the loss spreads over the oldest days.
-        victim = oldestBlock(names, function (name) {
-          return serialOf(name) < passStart;
-        });
-        if (!victim) passStart = nextSerial;
-        else if (!thin(victim)) return WRITE_FAILED;
+        if (!thin(pass[i])) return WRITE_FAILED;
       }
     }
 
@@ -413,7 +402,7 @@ export class EncounterLog {
     };
 
     this.expire = function (now) {
-      var cutoff = now - retentionDays * DAY_SECONDS;
+      var cutoff = now - LOG_RETENTION_DAYS * DAY_SECONDS;
       var erased = 0;
       var names = blockNames();
       for (var b = 0; b < names.length; b++) {

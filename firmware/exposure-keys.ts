@@ -4,7 +4,7 @@
  * later day's key follows by hashing. Only a positive wearer's keys ever leave the tag (with consent).
  */
 import { bytesToHex, hexToBytes } from "./bytes";
-import { BLUEZONE_KEY_BYTES } from "./bluezone";
+import { BLUEZONE_KEY_BYTES, hashForward } from "./bluezone";
 import { Sha256 } from "./crypto-types";
 import { GAEN_KEY_BYTES, TEK_RETENTION_DAYS } from "./gaen";
 
@@ -36,27 +36,19 @@ export function keysForDay(keys: ExposureKeys, day: number, random: RandomBytes,
   var teks = keys.teks.filter(function (t) {
     return t[0] >= oldest && t[0] <= day;
   });
-  var changed = teks.length !== keys.teks.length;
-  if (!tekOfDay({ teks: teks, bzDay: 0, bzKey: "" }, day)) {
-    teks.push([day, bytesToHex(random(GAEN_KEY_BYTES))]);
-    teks.sort(function (a, b) {
-      return a[0] - b[0];
-    });
-    changed = true;
-  }
-  var bzDay = keys.bzDay;
-  var bzKey = keys.bzKey;
+  // TEKs are kept oldest first and none is of a later day: today's, if there, is the last.
+  var last = teks[teks.length - 1];
+  if (!last || last[0] !== day) teks.push([day, bytesToHex(random(GAEN_KEY_BYTES))]);
+  var next: ExposureKeys = { teks: teks, bzDay: keys.bzDay, bzKey: keys.bzKey };
   // A chain that starts after `day` means the clock went back: begin a new one rather than link days.
-  if (!bzKey || bzDay > day) {
-    bzDay = day;
-    bzKey = bytesToHex(random(BLUEZONE_KEY_BYTES));
-    changed = true;
-  } else if (bzDay < oldest) {
-    bzKey = bytesToHex(dailyKeyAfter(sha256, hexToBytes(bzKey) as Uint8Array, oldest - bzDay));
-    bzDay = oldest;
-    changed = true;
+  if (!keys.bzKey || keys.bzDay > day) {
+    next.bzDay = day;
+    next.bzKey = bytesToHex(random(BLUEZONE_KEY_BYTES));
+  } else if (keys.bzDay < oldest) {
+    next.bzDay = oldest;
+    next.bzKey = bytesToHex(bluezoneKeyOfDay(sha256, keys, oldest) as Uint8Array);
   }
-  return { keys: { teks: teks, bzDay: bzDay, bzKey: bzKey }, changed: changed };
+  return { keys: next, changed: JSON.stringify(next) !== JSON.stringify(keys) };
 }
 
 /** The TEK of UTC day `day`, or null when the tag has none for it. */
@@ -68,11 +60,5 @@ export function tekOfDay(keys: ExposureKeys, day: number): Uint8Array | null {
 /** The Bluezone daily key of UTC day `day`, or null when it lies before the kept chain. */
 export function bluezoneKeyOfDay(sha256: Sha256, keys: ExposureKeys, day: number): Uint8Array | null {
   if (!keys.bzKey || day < keys.bzDay) return null;
-  return dailyKeyAfter(sha256, hexToBytes(keys.bzKey) as Uint8Array, day - keys.bzDay);
-}
-
-/** The daily key `days` days after `key`: Bluezone's chain hashes once per day. */
-function dailyKeyAfter(sha256: Sha256, key: Uint8Array, days: number): Uint8Array {
-  for (var i = 0; i < days; i++) key = sha256(key);
-  return key;
+  return hashForward(sha256, hexToBytes(keys.bzKey) as Uint8Array, day - keys.bzDay);
 }

@@ -3,8 +3,8 @@
  * numbers, key derivation, Rolling Proximity Identifiers, Associated Encrypted Metadata and the advert.
  * Checked against Google's v1.2 test vectors (test/vectors/gaen-v1.2.json).
  */
-import { AD_SERVICE_DATA16, AD_UUID16_COMPLETE, ADVERT_MAX_BYTES, writeAd16Header, writeFlags } from "./ad";
-import { asciiBytes, byteToInt8, int8ToByte, writeUint32LE } from "./bytes";
+import { FLAGS_AD_HEX } from "./ad";
+import { asciiBytes, byteToInt8, concatBytes, hexToBytes, writeFields } from "./bytes";
 import { Aes128Block, Sha256 } from "./crypto-types";
 import { hkdfSha256 } from "./hkdf";
 
@@ -24,8 +24,6 @@ export var AEM_BYTES = 4;
 export var GAEN_SERVICE_UUID = 0xfd6f;
 /** Metadata byte 0: versioning 0b01 major, 0b00 minor (v1.0), as every v1.x sender uses. */
 export var METADATA_VERSION = 0x40;
-/** The GAEN advert fills the 31 bytes exactly. */
-export var GAEN_ADVERT_BYTES = ADVERT_MAX_BYTES;
 
 /** The ENIntervalNumber of a Unix time in seconds. */
 export function enIntervalNumber(unixSeconds: number): number {
@@ -37,27 +35,32 @@ export function tekRollingStart(interval: number): number {
   return Math.floor(interval / TEK_ROLLING_PERIOD) * TEK_ROLLING_PERIOD;
 }
 
+/** HKDF-SHA256(TEK, no salt, `label`, 16): the RPIK or the AEMK. */
+function deriveFromTek(sha256: Sha256, tek: Uint8Array, label: string): Uint8Array {
+  return hkdfSha256(sha256, tek, new Uint8Array(0), asciiBytes(label), GAEN_KEY_BYTES);
+}
+
 /** RPIK = HKDF-SHA256(TEK, no salt, "EN-RPIK", 16). */
 export function deriveRpik(sha256: Sha256, tek: Uint8Array): Uint8Array {
-  return hkdfSha256(sha256, tek, new Uint8Array(0), asciiBytes("EN-RPIK"), GAEN_KEY_BYTES);
+  return deriveFromTek(sha256, tek, "EN-RPIK");
 }
 
 /** AEMK = HKDF-SHA256(TEK, no salt, "EN-AEMK", 16). */
 export function deriveAemk(sha256: Sha256, tek: Uint8Array): Uint8Array {
-  return hkdfSha256(sha256, tek, new Uint8Array(0), asciiBytes("EN-AEMK"), GAEN_KEY_BYTES);
+  return deriveFromTek(sha256, tek, "EN-AEMK");
 }
 
 /** RPI = AES-128(RPIK, "EN-RPI" ‖ 6 × 0x00 ‖ ENIntervalNumber as 32-bit little-endian). */
 export function rollingProximityIdentifier(aes: Aes128Block, rpik: Uint8Array, interval: number): Uint8Array {
   var padded = new Uint8Array(16);
   padded.set(asciiBytes("EN-RPI"), 0); // bytes 6..11 stay 0
-  writeUint32LE(padded, 12, interval);
+  writeFields(padded, 12, [interval], [4]);
   return aes(rpik, padded);
 }
 
-/** The 4 metadata bytes a tag sends: version 0x40, TX power in dBm as int8, two reserved zeros. */
+/** The 4 metadata bytes a tag sends: version 0x40, TX power in dBm as int8 (the array wraps −8 to 0xF8), two reserved zeros. */
 export function bluetoothMetadata(txPowerDbm: number): Uint8Array {
-  return new Uint8Array([METADATA_VERSION, int8ToByte(txPowerDbm), 0, 0]);
+  return new Uint8Array([METADATA_VERSION, txPowerDbm, 0, 0]);
 }
 
 /** The TX power (dBm) that decrypted metadata carries. */
@@ -78,11 +81,6 @@ export function aemCrypt(aes: Aes128Block, aemk: Uint8Array, rpi: Uint8Array, da
 
 /** The 31-byte GAEN advert carrying `rpi` (16 bytes) and `aem` (4 bytes). */
 export function gaenAdvert(rpi: Uint8Array, aem: Uint8Array): Uint8Array {
-  var advert = new Uint8Array(GAEN_ADVERT_BYTES);
-  var at = writeFlags(advert); // 02 01 1A: Flags
-  at = writeAd16Header(advert, at, AD_UUID16_COMPLETE, GAEN_SERVICE_UUID, 0); // 03 03 6F FD: UUID list, 0xFD6F
-  at = writeAd16Header(advert, at, AD_SERVICE_DATA16, GAEN_SERVICE_UUID, RPI_BYTES + AEM_BYTES); // 17 16 6F FD: service data 0xFD6F
-  advert.set(rpi, at); // <RPI 16>
-  advert.set(aem, at + RPI_BYTES); // <AEM 4>
-  return advert;
+  // 02 01 1A Flags · 03 03 6F FD complete 16-bit UUID list: 0xFD6F · 17 16 6F FD service data 0xFD6F: RPI ‖ AEM
+  return concatBytes([hexToBytes(FLAGS_AD_HEX + "03036ffd" + "17166ffd") as Uint8Array, rpi, aem]);
 }

@@ -9,13 +9,12 @@ import { hmacSha256 } from "./hmac";
  */
 export function hkdfSha256(sha256: Sha256, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   var prk = hmacSha256(sha256, salt, ikm);
-  var okm = new Uint8Array(length);
-  var block: Uint8Array = new Uint8Array(0);
-  for (var counter = 1, at = 0; at < length; counter++) {
+  var okm: Uint8Array = new Uint8Array(0);
+  var block = okm;
+  for (var counter = 1; okm.length < length; counter++) {
     // T(n) = HMAC(PRK, T(n-1) ‖ info ‖ n)
     block = hmacSha256(sha256, prk, concatBytes([block, info, new Uint8Array([counter])]));
-    okm.set(length - at < block.length ? block.subarray(0, length - at) : block, at);
-    at += block.length;
+    okm = concatBytes([okm, block]);
   }
-  return okm;
+  return okm.subarray(0, length);
 }

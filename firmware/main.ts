@@ -16,11 +16,12 @@ import { DEFAULT_CONFIG, TagConfig } from "./config";
 import { EncounterAggregator } from "./encounter";
 import { EncounterLog } from "./encounter-log";
 import { ExposureKeys, emptyKeys, keysForDay } from "./exposure-keys";
-import { TagStatus, batteryPercentFromVolts, buttonPattern, heartbeatPattern } from "./feedback";
+import { batteryPercentFromVolts, buttonPulses, conditionColour, heartbeatPulses, tagCondition } from "./feedback";
 import { aes128, randomBytes, sha256 } from "./platform/crypto";
 import { showPattern } from "./platform/lights";
-import { broadcast, silence, startScan, stopScan } from "./platform/radio";
+import { advertise, silence, startScan, stopScan } from "./platform/radio";
 import { openWindow, setUpSyncLink, windowIsOpen } from "./platform/sync-link";
+import { cancelTimer } from "./platform/timers";
 import { broadcastAt, newRotationCache } from "./rotation";
 import { TagServices, newTagSync } from "./sync-commands";
 import { PROVISION_TX_POWER_DBM, TagIdentity } from "./sync-provision";
@@ -81,18 +82,15 @@ function saveJSON(name: string, value: any): boolean {
   }
 }
 
-/** Cancels a timer if set (Espruino throws on clearTimeout(undefined): it would clear every timer). */
-function cancel(timer: number | undefined): void {
-  if (timer !== undefined) clearTimeout(timer);
-}
-
 /** Battery percent: E.getBattery where the board has it (Puck.js), else from the cell voltage. */
 function batteryPercent(): number {
   return E.getBattery ? E.getBattery() : batteryPercentFromVolts(NRF.getBattery());
 }
 
-function status(): TagStatus {
-  return { clockSet: clockIsSet(getTime()), batteryPercent: batteryPercent(), storageFault: storageFault, alert: state.alert };
+/** Shows the wearer the tag's condition in the pattern `pulsesOf` gives for it (feedback.ts). */
+function showCondition(pulsesOf: (condition: number) => number[]): void {
+  var condition = tagCondition(state.alert, batteryPercent(), clockIsSet(getTime()), storageFault);
+  showPattern(conditionColour(condition), pulsesOf(condition));
 }
 
 
@@ -175,8 +173,7 @@ function openSyncWindow(byButton: boolean): void {
 
 /** New IDs and address for the current rotation period, then a timer for the next one. */
 function rotate(): void {
-  cancel(rotationTimer);
-  rotationTimer = undefined;
+  rotationTimer = cancelTimer(rotationTimer);
   var now = getTime();
   if (!clockIsSet(now)) return silence();
   log.expire(now);
@@ -186,7 +183,7 @@ function rotate(): void {
     saveJSON(KEYS_FILE, keys);
   }
   var plan = broadcastAt(now, state.config, keys, { sha256: sha256, aes: aes128 }, rotationCache);
-  broadcast(plan.adverts, state.config.advertIntervalMs, state.config.txPower);
+  advertise(plan.adverts, state.config.advertIntervalMs, state.config.txPower, false);
   rotationTimer = setTimeout(rotate, (plan.until - now) * 1000);
 }
 
@@ -225,15 +222,13 @@ function endScan(): void {
 
 function heartbeat(): void {
   E.kickWatchdog();
-  showPattern(heartbeatPattern(status()));
+  showCondition(heartbeatPulses);
 }
 
 /** Stops rotation and scans (while a sync window is open). */
 function pause(): void {
-  cancel(scanTimer);
-  scanTimer = undefined;
-  cancel(rotationTimer);
-  rotationTimer = undefined;
+  scanTimer = cancelTimer(scanTimer);
+  rotationTimer = cancelTimer(rotationTimer);
   stopScan();
 }
 
@@ -251,7 +246,7 @@ function boot(): void {
   E.enableWatchdog(WATCHDOG_S, false);
   setWatch(
     function () {
-      showPattern(buttonPattern(status()));
+      showCondition(buttonPulses);
       sync.buttonPressed();
       if (!windowIsOpen()) openSyncWindow(true);
     },

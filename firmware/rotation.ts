@@ -38,21 +38,22 @@ export function rotationPeriod(config: TagConfig): number {
   return config.bluezone ? BLUEZONE_ID_SECONDS : EN_INTERVAL_SECONDS;
 }
 
-/** An empty cache. */
+/** An empty cache: its keys are derived at the first rotation. */
 export function newRotationCache(): RotationCache {
-  return { day: -1, rpik: null, aemk: null, chain: null };
+  return { day: -1 } as RotationCache;
 }
 
 /** What to broadcast at `now` (unix s); the cache is updated in place. */
 export function broadcastAt(now: number, config: TagConfig, keys: ExposureKeys, crypto: RotationCrypto, cache: RotationCache): Broadcast {
+  var sha256 = crypto.sha256;
   var period = rotationPeriod(config);
   var day = utcDayNumber(now);
   if (cache.day !== day) {
     var tek = config.gaen ? tekOfDay(keys, day) : null;
-    cache.rpik = tek ? deriveRpik(crypto.sha256, tek) : null;
-    cache.aemk = tek ? deriveAemk(crypto.sha256, tek) : null;
-    var dailyKey = config.bluezone ? bluezoneKeyOfDay(crypto.sha256, keys, day) : null;
-    cache.chain = dailyKey ? bluezoneChainAt(crypto.sha256, dailyKey, day) : null;
+    cache.rpik = tek && deriveRpik(sha256, tek);
+    cache.aemk = tek && deriveAemk(sha256, tek);
+    var dailyKey = config.bluezone ? bluezoneKeyOfDay(sha256, keys, day) : null;
+    cache.chain = dailyKey && bluezoneChainAt(sha256, dailyKey, day);
     cache.day = day;
   }
   var adverts: Uint8Array[] = [];
@@ -61,7 +62,7 @@ export function broadcastAt(now: number, config: TagConfig, keys: ExposureKeys, 
     adverts.push(gaenAdvert(rpi, aemCrypt(crypto.aes, cache.aemk, rpi, bluetoothMetadata(config.txPower + config.txCalibrationDb))));
   }
   if (cache.chain) {
-    var chain = bluezoneChainSeek(crypto.sha256, cache.chain, day, bluezoneIdIndex(now));
+    var chain = bluezoneChainSeek(sha256, cache.chain, day, bluezoneIdIndex(now));
     // The clock went back within the day: hashes only go forward, so restart from the day's key.
     if (!chain) {
       cache.day = -1;

@@ -221,7 +221,7 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
       case OP_NEW_KEYS:
         return saved(services.startNewKeys());
       case OP_SET_CONFIG:
-        var patch = decodeConfigPatch(body, services.config());
+        var patch = decodeConfigPatch(body);
         if (!patch) return ERR_MALFORMED;
         var config = applyConfig(services.config(), patch);
         return config ? saved(services.setConfig(config)) : ERR_BAD_CONFIG;

@@ -25,15 +25,14 @@
  * tag and fetches the next (a separate acknowledgement would double the round trips of a log upload).
  * HELLO carries the gateway's ATT MTU because Espruino does not tell the tag the negotiated one.
  */
-import { asciiBytes, bytesToHex, concatBytes, hexToBytes } from "./bytes";
+import { asciiBytes, bytesToHex, concatBytes, hexToBytes, readField, readFields, writeFields } from "./bytes";
 import { ClockRecord } from "./clock";
-import { TagConfig } from "./config";
+import { CONFIG_SETTINGS, DEFAULT_CONFIG, TagConfig } from "./config";
 import { RECORD_BYTES } from "./encounter";
 import { LogRecord } from "./encounter-log";
 import { ExposureKeys } from "./exposure-keys";
 import { GAEN_KEY_BYTES } from "./gaen";
 import { BLUEZONE_KEY_BYTES } from "./bluezone";
-import { readField, readFields, writeFields } from "./sync-fields";
 import { NONCE_BYTES, PROOF_BYTES } from "./sync-session";
 
 export var OP_HELLO = 0x01;
@@ -58,8 +57,6 @@ var ORIGIN_BYTES = 3;
 var GROUP_HEADER_BYTES = ORIGIN_BYTES + 1;
 /** Longest firmware or board name in INFO. */
 var MAX_NAME_CHARS = 24;
-/** Settings SET_CONFIG can change, by index: the order is part of the protocol (append only). */
-export var CONFIG_SETTINGS = ["gaen", "bluezone", "txPower", "advertIntervalMs", "scanPeriodS", "scanWindowMs", "idleScanPeriodS", "idleAfterEmptyScans", "txCalibrationDb"];
 /** A SET_CONFIG value: int16 LE (booleans as 0/1). */
 var SETTING_BYTES = -2;
 
@@ -351,7 +348,7 @@ export function decodeKeys(body: Uint8Array): ExposureKeys | null {
   return keys.teks.length === count && at === body.length ? keys : null;
 }
 
-/** SET_CONFIG body for the settings in `patch` (names from CONFIG_SETTINGS; booleans as 0/1). */
+/** SET_CONFIG body for the settings in `patch` (indices from CONFIG_SETTINGS, config.ts; booleans as 0/1). */
 export function encodeConfigPatch(patch: Partial<TagConfig>): Uint8Array {
   var body = new Uint8Array(3 * CONFIG_SETTINGS.length);
   var at = 0;
@@ -365,16 +362,16 @@ export function encodeConfigPatch(patch: Partial<TagConfig>): Uint8Array {
 }
 
 /**
- * The settings in a SET_CONFIG body as an applyConfig patch, with booleans where `current` has them; null
- * when malformed (length, unknown index, or a boolean other than 0/1). Ranges are applyConfig's to check.
+ * The settings in a SET_CONFIG body as an applyConfig patch, with booleans for the flags; null when
+ * malformed (length, unknown index, or a flag other than 0/1). Ranges are applyConfig's to check.
  */
-export function decodeConfigPatch(body: Uint8Array, current: TagConfig): { [name: string]: number | boolean } | null {
+export function decodeConfigPatch(body: Uint8Array): { [name: string]: number | boolean } | null {
   if (body.length % 3) return null;
   var patch: { [name: string]: number | boolean } = {};
   for (var at = 0; at < body.length; at += 3) {
     var name = CONFIG_SETTINGS[body[at]];
     var value = readField(body, at + 1, SETTING_BYTES);
-    var isFlag = typeof (current as any)[name] === "boolean";
+    var isFlag = typeof (DEFAULT_CONFIG as any)[name] === "boolean";
     if (!name || (isFlag && value !== 0 && value !== 1)) return null;
     patch[name] = isFlag ? value === 1 : value;
   }

@@ -22,11 +22,10 @@
  * The receiver checks the MAC first, then that seq is above the last one it accepted (a replayed or
  * reordered message is refused), then decrypts.
  */
-import { asciiBytes, concatBytes } from "./bytes";
+import { asciiBytes, concatBytes, readField, writeFields } from "./bytes";
 import { Sha256 } from "./crypto-types";
 import { hmacSha256 } from "./hmac";
 import { ERR_BAD_MAC, ERR_MALFORMED, ERR_REPLAY } from "./sync-errors";
-import { readField, writeFields } from "./sync-fields";
 
 /** Tag keys are 32 bytes: 256 bits, the output size of SHA-256. */
 export var TAG_KEY_BYTES = 32;

@@ -26,10 +26,9 @@
  * same until a gateway sets the clock, which the gateway tries besides the current slots) and ignores
  * beacons, which it cannot check without the time.
  */
-import { bytesToHex, concatBytes, hexToBytes } from "./bytes";
+import { bytesToHex, concatBytes, hexToBytes, writeFields } from "./bytes";
 import { clockIsSet } from "./clock";
 import { Sha256 } from "./crypto-types";
-import { writeFields } from "./sync-fields";
 import { labelledMac, macMatches } from "./sync-session";
 
 /** Our UUIDs, 14c8000<digit>-f8bc-45df-af70-5a4d4a733ef0: they differ in one digit. */

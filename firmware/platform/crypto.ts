@@ -13,9 +13,6 @@ export var sha256: Sha256 = function (message) {
   return new Uint8Array(crypto.SHA256(message));
 };
 
-/** Whether this board encrypts AES natively (reported in info). */
-export var nativeAes = !!crypto.AES;
-
 /** AES-128 of one block: native ECB when present, else the JS fallback. */
 export var aes128: Aes128Block = crypto.AES
   ? function (key, block) {

@@ -1,18 +1,15 @@
 /**
  * Shows a light pattern on the board's LEDs (and its vibration motor where the band has one).
- * Puck.js: LED1 red, LED2 green, LED3 blue. Boards without a blue LED show blue patterns on red.
+ * Puck.js: LED1 red, LED2 green, LED3 blue. Boards without a green or blue LED show those on LED1.
  */
-import { LightPattern } from "../feedback";
+import { BLUE, GREEN } from "../feedback";
 
-/** The pin of a colour on this board. */
-function ledOf(colour: string): Pin {
-  if (colour === "green") return typeof LED2 !== "undefined" ? LED2 : LED1;
-  if (colour === "blue") return typeof LED3 !== "undefined" ? LED3 : LED1;
-  return LED1;
-}
-
-/** Plays `pattern` without blocking (digitalPulse runs on the hardware timer). */
-export function showPattern(pattern: LightPattern): void {
-  digitalPulse(ledOf(pattern.colour), true, pattern.pulses);
-  if (pattern.buzz && typeof VIBRATE !== "undefined") digitalPulse(VIBRATE, true, pattern.pulses);
+/**
+ * Plays `pulses` (digitalPulse durations, on first) in `colour` (feedback.ts) without blocking: digitalPulse
+ * runs on the hardware timer. The alert's blue also buzzes.
+ */
+export function showPattern(colour: number, pulses: number[]): void {
+  var led = colour === GREEN && typeof LED2 !== "undefined" ? LED2 : colour === BLUE && typeof LED3 !== "undefined" ? LED3 : LED1;
+  digitalPulse(led, true, pulses);
+  if (colour === BLUE && typeof VIBRATE !== "undefined") digitalPulse(VIBRATE, true, pulses);
 }

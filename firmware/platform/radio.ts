@@ -17,7 +17,7 @@ var SCAN_OPTIONS: ScanOptions = { filters: [{ services: ["fd6f"] }, { services: 
 var scanCallback: ((device: BluetoothScanDevice) => void) | null = null;
 
 /** A random static address "c3:12:..:.. random": the two top bits set, as the Core spec requires. */
-export function randomStaticAddress(): string {
+function randomStaticAddress(): string {
   var bytes = randomBytes(6);
   bytes[0] |= 0xc0;
   var parts: string[] = [];
@@ -25,12 +25,15 @@ export function randomStaticAddress(): string {
   return parts.join(":") + " random";
 }
 
-/** Starts broadcasting `packets` in turn, non-connectable, under a new address. */
-export function broadcast(packets: Uint8Array[], intervalMs: number, txPower: number): void {
+/**
+ * Advertises `packets` in turn under a new address: the rotating IDs (non-connectable), or a sync window
+ * (connectable). A scan in progress is set up again, since the address change stopped it.
+ */
+export function advertise(packets: Uint8Array[] | Uint8Array, intervalMs: number, txPower: number, connectable: boolean): void {
   NRF.wake();
   NRF.setAddress(randomStaticAddress());
   NRF.setTxPower(txPower);
-  NRF.setAdvertising(packets as any, { interval: intervalMs, connectable: false, scannable: false, showName: false, manufacturer: false });
+  NRF.setAdvertising(packets as any, { interval: intervalMs, connectable: connectable, scannable: false, showName: false, manufacturer: false });
   if (scanCallback) NRF.setScan(scanCallback, SCAN_OPTIONS);
 }
 

@@ -6,7 +6,8 @@
 import { TagSync } from "../sync-commands";
 import { SYNC_SERVICE_UUID, SYNC_TO_GATEWAY_UUID, SYNC_TO_TAG_UUID, syncWindowAdvert } from "../sync-token";
 import { HANDSHAKE_DEADLINE_S, LINK_IDLE_S, WINDOW_OPEN_S } from "../sync-window";
-import { randomStaticAddress } from "./radio";
+import { advertise } from "./radio";
+import { cancelTimer } from "./timers";
 
 /** Largest ATT MTU the tag accepts (Espruino on nRF52: 53, so 50-byte notifications). */
 var MAX_MTU = 53;
@@ -18,10 +19,6 @@ var windowTimer: number | undefined;
 var linkTimer: number | undefined;
 var connected = false;
 var onWindowClosed: () => void;
-
-function cancelTimer(timer: number | undefined): void {
-  if (timer !== undefined) clearTimeout(timer);
-}
 
 /** Sends `fragments` as notifications in order. */
 function notifyAll(fragments: Uint8Array[]): void {
@@ -51,15 +48,13 @@ export function setUpSyncLink(sync: TagSync, closed: () => void): void {
   service[SYNC_SERVICE_UUID][SYNC_TO_GATEWAY_UUID] = { notify: true, readable: true, maxLen: MAX_MTU - 3, value: [0] };
   NRF.setServices(service, { uart: DEBUG_BUILD });
   NRF.on("connect", function () {
-    cancelTimer(windowTimer);
-    windowTimer = undefined;
+    windowTimer = cancelTimer(windowTimer);
     connected = true;
     sync.linkOpened(MAX_MTU);
     watchLink(HANDSHAKE_DEADLINE_S);
   });
   NRF.on("disconnect", function () {
-    cancelTimer(linkTimer);
-    linkTimer = undefined;
+    linkTimer = cancelTimer(linkTimer);
     connected = false;
     sync.linkClosed();
     closeWindow();
@@ -83,16 +78,12 @@ export function windowIsOpen(): boolean {
 /** Opens a connectable window carrying `token` (null: unprovisioned) at `txPower` for WINDOW_OPEN_S. */
 export function openWindow(token: Uint8Array | null, txPower: number): void {
   cancelTimer(windowTimer);
-  NRF.wake();
-  NRF.setAddress(randomStaticAddress());
-  NRF.setTxPower(txPower);
-  NRF.setAdvertising(syncWindowAdvert(token) as any, { interval: WINDOW_INTERVAL_MS, connectable: true, scannable: false, showName: false, manufacturer: false });
+  advertise(syncWindowAdvert(token), WINDOW_INTERVAL_MS, txPower, true);
   windowTimer = setTimeout(closeWindow, WINDOW_OPEN_S * 1000);
 }
 
 /** Ends the window (time up or link closed): the tag goes back to its rotating IDs. */
 function closeWindow(): void {
-  cancelTimer(windowTimer);
-  windowTimer = undefined;
+  windowTimer = cancelTimer(windowTimer);
   onWindowClosed();
 }
