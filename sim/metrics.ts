@@ -12,7 +12,8 @@ import { DEFAULT_BLUEZONE_TX_POWER_DBM, DEFAULT_SCAN_PERIOD_MINUTES, exposuresOf
 import { CWA_FIRST_RULE, RiskRule, ScoredRecord } from "../tools/gateway/risk-rule";
 import type { PowerReport } from "./espruino/power";
 import { Phone } from "./phones";
-import { Device, SimulationOutcome, TagDevice } from "./simulation";
+import type { AirDevice } from "./radio";
+import { SimulationOutcome } from "./simulation";
 import { PairDay } from "./truth";
 import { DAY_S } from "./world";
 
@@ -91,8 +92,7 @@ export function attributedRecords(outcome: SimulationOutcome): AttributedRecord[
       const prefix = ((sighting.id[0]! << 24) | (sighting.id[1]! << 16) | (sighting.id[2]! << 8) | sighting.id[3]!) >>> 0;
       const s = senderOf(outcome, prefix, time);
       if (!s) continue;
-      const tx = s.txPower ?? DEFAULT_BLUEZONE_TX_POWER_DBM;
-      out.push({ receiver: phone.id, sender: s.sender, record: { time, minutes: phone.scanPeriodSeconds / 60, attenuation: tx - (sighting.rssiMean + phone.calibration.rssiCorrection) } });
+      out.push({ receiver: phone.id, sender: s.sender, record: phone.scoredRecord(sighting, s.txPower ?? DEFAULT_BLUEZONE_TX_POWER_DBM) });
     }
   }
   return out;
@@ -118,12 +118,10 @@ export function detections(records: readonly AttributedRecord[], rule: RiskRule)
 }
 
 /** The direction of a (receiver, sender) pair of devices. */
-export function directionOf(receiver: Device, sender: Device): Direction | null {
-  const rTag = receiver instanceof TagDevice;
-  const sTag = sender instanceof TagDevice;
-  if (rTag && sTag) return "tagTag";
-  if (!rTag && sTag) return "tagToPhone";
-  if (rTag && !sTag) return "phoneToTag";
+export function directionOf(receiver: AirDevice, sender: AirDevice): Direction | null {
+  if (receiver.kind === "tag" && sender.kind === "tag") return "tagTag";
+  if (receiver.kind === "phone" && sender.kind === "tag") return "tagToPhone";
+  if (receiver.kind === "tag" && sender.kind === "phone") return "phoneToTag";
   return null;
 }
 
@@ -277,4 +275,98 @@ export function closeMinutes(pairDays: readonly PairDay[]): number[] {
 /** The phones of a run by app (for the report). */
 export function phonesByApp(phones: readonly Phone[]): Record<"gaen" | "bluezone", number> {
   return { gaen: phones.filter((p) => p.app === "gaen").length, bluezone: phones.filter((p) => p.app === "bluezone").length };
+}
+
+/** Syncs of a run: how many of each kind, how they ended, how long the collection points' took. */
+export interface SyncSummary {
+  byKind: Record<string, number>;
+  failed: number;
+  /** Virtual seconds of each sync at a collection point, and of the desk syncs at the end (whole logs). */
+  collectionDurationS: Summary;
+  finalDurationS: Summary;
+  /** Records uploaded per collection sync. */
+  collectionRecords: Summary;
+  /** Tags synced at a collection point at least once during the run. */
+  tagsSyncedAtCollection: number;
+}
+
+/** The syncs' figures. */
+export function syncSummary(outcome: SimulationOutcome): SyncSummary {
+  const byKind: Record<string, number> = {};
+  for (const s of outcome.syncs) byKind[s.kind] = (byKind[s.kind] ?? 0) + 1;
+  const collection = outcome.syncs.filter((s) => s.kind === "collection" && s.outcome === "ok");
+  return {
+    byKind,
+    failed: outcome.syncs.filter((s) => s.outcome !== "ok").length,
+    collectionDurationS: summarize(collection.map((s) => s.durationS)),
+    finalDurationS: summarize(outcome.syncs.filter((s) => s.kind === "desk" && s.outcome === "ok").map((s) => s.durationS)),
+    collectionRecords: summarize(collection.map((s) => s.received)),
+    tagsSyncedAtCollection: new Set(collection.map((s) => s.tagId)).size,
+  };
+}
+
+/** A notification, with its delay and whether ground truth backs it. */
+export interface NotificationRow {
+  case: number;
+  resident: number;
+  how: string;
+  /** Hours from the case's diagnosis. */
+  delayHours: number;
+  /** The two had a close contact in the 14 days before the case's keys were published. */
+  closeContact: boolean;
+}
+
+/** Diagnosis to notification, and how many of the cases' close contacts were told. */
+export interface NotificationSummary {
+  /** Cases whose keys were published during the run. */
+  published: number;
+  notifications: NotificationRow[];
+  delayHours: Summary;
+  /** Close contacts of published cases (14 days before publication) who carry a tag or a phone app. */
+  reachableContacts: number;
+  /** Of those, notified by any route. */
+  notifiedContacts: number;
+  coverage: number | null;
+}
+
+/** Notifications against the published cases' close contacts. */
+export function notificationSummary(outcome: SimulationOutcome): NotificationSummary {
+  const residents = outcome.world.residents;
+  const reachable = (r: number) => residents[r]!.devices.tag || residents[r]!.devices.phone !== null;
+  const contactsOf = new Map<number, Set<number>>();
+  for (const p of outcome.publications) {
+    const infection = outcome.infections.find((i) => i.resident === p.case);
+    const until = p.at / 1000;
+    const set = contactsOf.get(p.case) ?? new Set<number>();
+    for (const c of outcome.contacts) {
+      if (c.first < until - 14 * DAY_S || c.first >= until) continue;
+      if (c.a === p.case) set.add(c.b);
+      if (c.b === p.case) set.add(c.a);
+    }
+    if (infection) contactsOf.set(p.case, set);
+  }
+  const rows: NotificationRow[] = outcome.notifications.map((n) => {
+    const diagnosed = outcome.infections.find((i) => i.resident === n.case)?.diagnosedAt ?? n.at / 1000;
+    return { case: n.case, resident: n.resident, how: n.how, delayHours: (n.at / 1000 - diagnosed) / 3600, closeContact: contactsOf.get(n.case)?.has(n.resident) ?? false };
+  });
+  let reachableContacts = 0;
+  let notifiedContacts = 0;
+  for (const [c, contacts] of contactsOf) {
+    for (const r of contacts) {
+      if (!reachable(r)) continue;
+      reachableContacts++;
+      if (rows.some((n) => n.case === c && n.resident === r)) notifiedContacts++;
+    }
+  }
+  // The first notification of each (case, resident) counts for the delay.
+  const first = new Map<string, NotificationRow>();
+  for (const n of rows) if (!first.has(`${n.case}/${n.resident}`)) first.set(`${n.case}/${n.resident}`, n);
+  return {
+    published: new Set(outcome.publications.map((p) => p.case)).size,
+    notifications: rows,
+    delayHours: summarize([...first.values()].map((n) => n.delayHours)),
+    reachableContacts,
+    notifiedContacts,
+    coverage: reachableContacts > 0 ? notifiedContacts / reachableContacts : null,
+  };
 }

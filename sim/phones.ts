@@ -14,7 +14,10 @@
 import { bluezoneAdvert, bluezoneChainAt, bluezoneChainSeek, bluezoneId, bluezoneIdIndex, BLUEZONE_ID_SECONDS, BLUEZONE_IDS_PER_DAY, DAY_SECONDS, utcDayNumber } from "../firmware/bluezone";
 import { parseAdvert } from "../firmware/advert";
 import { aemCrypt, bluetoothMetadata, deriveAemk, deriveRpik, enIntervalNumber, EN_INTERVAL_SECONDS, gaenAdvert, rollingProximityIdentifier, TEK_ROLLING_PERIOD } from "../firmware/gaen";
+import { diagnosisIds, gaenTxPower } from "../tools/gateway/diagnosis-ids";
 import { nodeAes128, nodeSha256 } from "../tools/gateway/host-crypto";
+import { CLOCK_SKEW_SECONDS, DEFAULT_BLUEZONE_TX_POWER_DBM, exposuresOf } from "../tools/gateway/matching";
+import type { RiskRule, ScoredRecord } from "../tools/gateway/risk-rule";
 import type { DiagnosisKey } from "../tools/gateway/store";
 import { AdvertEvent, AdvertisingRun, AirDevice, AirState, Radio, ReceiverLinks, runEvents, ScanWindow, WindowHeard } from "./radio";
 import { hashUniform, Random } from "./random";
@@ -186,29 +189,34 @@ export class Phone implements AirDevice {
     return parsed !== null && parsed.profile === this.app;
   }
 
-  /** What the phone has on air over [from, until): its packet then, and its event rate averaged over the window. */
-  airState(from: number, until: number): AirState | null {
+  /**
+   * What the phone has on air around [from, until): its packet then and its event rate. Bluezone's rate is
+   * averaged over its 15 s on / 15 s off cycle (the exact on-phases matter only event by event, which
+   * advertsBetween gives); the state is kept per rotation or ID slot, since every scanner nearby asks.
+   */
+  airState(from: number): AirState | null {
     const rate = 1000 / (this.intervalMs + this.radio.values.advDelayMax / 2);
     if (this.app === "gaen") {
-      const run = this.gaenRun(Math.max(0, upperBound(this.rotations, from) - 1));
-      return { txPowerDbm: run.txPowerDbm, eventsPerSecond: rate, packets: run.packets, address: run.address };
+      let i = this.lastRotation;
+      if (!(this.rotations[i]! <= from && from < this.rotations[i + 1]!)) i = this.lastRotation = Math.max(0, upperBound(this.rotations, from) - 1);
+      if (this.airIndex !== i) {
+        const run = this.gaenRun(i);
+        this.airIndex = i;
+        this.air = { txPowerDbm: run.txPowerDbm, eventsPerSecond: rate, packets: run.packets, address: run.address };
+      }
+      return this.air;
     }
-    // Bluezone: on for a while in each cycle; the packet is the one of the window's first on moment.
-    const on = BLUEZONE_PHONE.advertOnSeconds * 1000;
-    const cycle = on + BLUEZONE_PHONE.advertOffSeconds * 1000;
-    let onMs = 0;
-    let firstOn = -1;
-    for (let start = this.phase + Math.floor((from - this.phase) / cycle) * cycle; start < until; start += cycle) {
-      const a = Math.max(from, start);
-      const b = Math.min(until, start + on);
-      if (b <= a) continue;
-      if (firstOn < 0) firstOn = a;
-      onMs += b - a;
+    const slot = Math.floor(from / 1000 / BLUEZONE_ID_SECONDS);
+    if (this.airIndex !== slot) {
+      const duty = BLUEZONE_PHONE.advertOnSeconds / (BLUEZONE_PHONE.advertOnSeconds + BLUEZONE_PHONE.advertOffSeconds);
+      this.airIndex = slot;
+      this.air = { txPowerDbm: this.calibration.txPower, eventsPerSecond: rate * duty, packets: [this.bluezonePacket(from)], address: this.address(slot) };
     }
-    if (firstOn < 0) return null;
-    const slot = Math.floor(firstOn / 1000 / BLUEZONE_ID_SECONDS);
-    return { txPowerDbm: this.calibration.txPower, eventsPerSecond: (rate * onMs) / (until - from), packets: [this.bluezonePacket(firstOn)], address: this.address(slot) };
+    return this.air;
   }
+  private lastRotation = 0;
+  private airIndex = -1;
+  private air: AirState | null = null;
 
   /** Advertising events starting in [from, until) (world ms). */
   advertsBetween(from: number, until: number): readonly AdvertEvent[] {
@@ -319,6 +327,51 @@ export class Phone implements AirDevice {
       this.log.push({ scan: scan.from, id: parsed.id.slice(), aem: parsed.aem ? parsed.aem.slice() : null, count: h.count, rssiMean: h.rssiMean, rssiMax: h.rssiMax });
     }
   }
+
+  /**
+   * A scan's sighting as exposure scoring takes it: the time since the app's previous scan, and the
+   * attenuation GAEN computes, reported TX power − (RSSI + the phone's RSSI correction).
+   */
+  scoredRecord(sighting: PhoneSighting, txPowerDbm: number): ScoredRecord {
+    return { time: sighting.scan / 1000, minutes: this.scanPeriodSeconds / 60, attenuation: txPowerDbm - (sighting.rssiMean + this.calibration.rssiCorrection) };
+  }
+
+  /**
+   * The app's daily check against published keys of its own profile: each key's IDs (derived as the
+   * gateway derives them) looked up in the log, within the ID's time ± the allowed clock skew, and scored
+   * with `rule` by the gateway's scorer. Returns the indexes of the keys that reach the alert.
+   */
+  exposedBy(keys: readonly DiagnosisKey[], rule: RiskRule): number[] {
+    for (; this.indexed < this.log.length; this.indexed++) {
+      const s = this.log[this.indexed]!;
+      const hex = Buffer.from(s.id).toString("hex");
+      const list = this.byId.get(hex);
+      if (list) list.push(s);
+      else this.byId.set(hex, [s]);
+    }
+    const out: number[] = [];
+    keys.forEach((key, k) => {
+      if (key.profile !== this.app) return;
+      const ids = diagnosisIds(key);
+      const records: ScoredRecord[] = [];
+      for (let i = 0; i < ids.count; i++) {
+        const id = ids.bytes.subarray(i * ids.idBytes, (i + 1) * ids.idBytes);
+        const seen = this.byId.get(Buffer.from(id).toString("hex"));
+        if (!seen) continue;
+        const from = ids.startTime + i * ids.idSeconds - CLOCK_SKEW_SECONDS;
+        const until = from + ids.idSeconds + 2 * CLOCK_SKEW_SECONDS;
+        for (const s of seen) {
+          if (s.scan / 1000 < from || s.scan / 1000 >= until) continue;
+          const tx = key.profile === "gaen" && s.aem ? gaenTxPower(key.key, id, s.aem[1]!) : DEFAULT_BLUEZONE_TX_POWER_DBM;
+          records.push(this.scoredRecord(s, tx));
+        }
+      }
+      if (exposuresOf(rule, this.id, k, records).some((e) => e.weightedMinutes >= rule.alertWeightedMinutes)) out.push(k);
+    });
+    return out;
+  }
+  private indexed = 0;
+  private readonly byId = new Map<string, PhoneSighting[]>();
 
   /**
    * The phone's keys as a positive user's app uploads them: GAEN TEKs of `fromDay`..`toDay` (one per UTC

@@ -109,8 +109,8 @@ export interface Link {
   sigma: number;
 }
 
-/** Kinds of radio, for sensitivity and how they scan. */
-export type RadioKind = "tag" | "phone";
+/** Kinds of radio, for sensitivity and how they scan. The gateway's adapter is taken as an nRF52 dongle: a tag's radio. */
+export type RadioKind = "tag" | "phone" | "gateway";
 
 /** The radio model over a world: link geometry, mean received power, per-channel and per-packet draws. */
 export class Radio {
@@ -119,6 +119,7 @@ export class Radio {
   private readonly walls: (a: number, b: number) => number;
   /** Per place, the places whose occupants might be heard there, with their walls. */
   private readonly near: { place: number; walls: number }[][];
+  private readonly fixtures: { place: number; x: number; y: number }[] = [];
 
   constructor(readonly world: World, random: Random, values: RadioValues = radioValues()) {
     this.values = values;
@@ -161,16 +162,37 @@ export class Radio {
     return ea.n >= eb.n ? ea : eb;
   }
 
-  /** Geometry of the link between two segments (both present in places). */
-  link(segmentA: number, segmentB: number): Link {
+  /**
+   * A radio that stays put (the gateway's adapter on the commune hall's desk): a spot of its own, numbered
+   * below zero so that it never meets a track segment. Nobody wears it, so no body shadows it.
+   */
+  addFixture(place: number, x: number, y: number): number {
+    this.fixtures.push({ place, x, y });
+    return -this.fixtures.length;
+  }
+
+  /** Place of a spot (a track segment, or a fixture below zero); AWAY for nowhere. */
+  placeOf(spot: number): number {
+    return spot < 0 ? this.fixtures[-spot - 1]!.place : this.world.tracks.place[spot]!;
+  }
+
+  /** Geometry of the link between two spots (both present in places). */
+  link(spotA: number, spotB: number): Link {
+    const a = this.position(spotA);
+    const b = this.position(spotB);
+    const dx = b.x - a.x;
+    const dy = b.y - a.y;
+    const env = this.environment(this.world.places[a.place]!, this.world.places[b.place]!);
+    const blocks = (p: { heading: number | null }, ddx: number, ddy: number) => (p.heading !== null && bodyBlocks(p.heading, ddx, ddy) ? 1 : 0);
+    const bodies = blocks(a, dx, dy) + blocks(b, -dx, -dy);
+    return { distanceM: Math.hypot(dx, dy), walls: this.walls(a.place, b.place), bodies, n: env.n, sigma: env.sigma };
+  }
+
+  /** Where a spot is, and which way its wearer faces (null for a fixture). */
+  private position(spot: number): { place: number; x: number; y: number; heading: number | null } {
+    if (spot < 0) return { ...this.fixtures[-spot - 1]!, heading: null };
     const t = this.world.tracks;
-    const pa = t.place[segmentA]!;
-    const pb = t.place[segmentB]!;
-    const dx = t.x[segmentB]! - t.x[segmentA]!;
-    const dy = t.y[segmentB]! - t.y[segmentA]!;
-    const env = this.environment(this.world.places[pa]!, this.world.places[pb]!);
-    const bodies = (bodyBlocks(t.heading[segmentA]!, dx, dy) ? 1 : 0) + (bodyBlocks(t.heading[segmentB]!, -dx, -dy) ? 1 : 0);
-    return { distanceM: Math.hypot(dx, dy), walls: this.walls(pa, pb), bodies, n: env.n, sigma: env.sigma };
+    return { place: t.place[spot]!, x: t.x[spot]!, y: t.y[spot]!, heading: t.heading[spot]! };
   }
 
   /**
@@ -211,12 +233,12 @@ export class Radio {
 
   /** Receiver sensitivity of a kind of radio. */
   sensitivity(kind: RadioKind): number {
-    return kind === "tag" ? this.values.tagSensitivity : this.values.phoneSensitivity;
+    return kind === "phone" ? this.values.phoneSensitivity : this.values.tagSensitivity;
   }
 
   /** Channel dwell of a kind of scanner, ms. */
   channelDwellMs(kind: RadioKind): number {
-    return kind === "tag" ? this.values.tagChannelDwell : this.values.phoneChannelDwell;
+    return kind === "phone" ? this.values.phoneChannelDwell : this.values.tagChannelDwell;
   }
 
   /** A stateless uniform in [0, 1) for an advertising event (its advDelay). */
@@ -282,7 +304,7 @@ export interface AirDevice {
   /** Unique over the run (tags and phones alike). */
   id: number;
   kind: RadioKind;
-  /** Resident carrying it. */
+  /** Resident carrying it; −1 for a fixed radio. */
   resident: number;
   /** Antenna gain on transmit, dBi (phones: 0, their calibrated TX power is already effective). */
   txGainDb: number;
@@ -368,6 +390,9 @@ export interface Candidate {
   collision: number;
 }
 
+/** Where a device is: the track segment of its wearer now, or its fixture. */
+export type SpotOf = (device: AirDevice) => number;
+
 /** The senders a receiver can hear during a scan, and where the receiver stands. */
 export interface Reach {
   rxSegment: number;
@@ -376,19 +401,18 @@ export interface Reach {
 
 /**
  * The senders a receiver might hear in a window, with their mean received power and collision chance.
- * `segmentOf` gives a resident's track segment for the window (people stand still for minutes, so one
+ * `spotOf` tells where each device is for the window (people stand still for minutes, so one track
  * segment stands for a scan of seconds).
  */
-export function reach(radio: Radio, receiver: AirDevice, window: ScanWindow, senders: readonly AirDevice[], segmentOf: (resident: number) => number): Reach {
-  const tracks = radio.world.tracks;
-  const rxSegment = segmentOf(receiver.resident);
+export function reach(radio: Radio, receiver: AirDevice, window: ScanWindow, senders: readonly AirDevice[], spotOf: SpotOf): Reach {
+  const rxSegment = spotOf(receiver);
   const candidates: Candidate[] = [];
-  if (tracks.place[rxSegment] === AWAY) return { rxSegment, candidates };
+  if (radio.placeOf(rxSegment) === AWAY) return { rxSegment, candidates };
   const sensitivity = radio.sensitivity(receiver.kind);
   for (const device of senders) {
-    if (device.resident === receiver.resident) continue;
-    const segment = segmentOf(device.resident);
-    if (tracks.place[segment] === AWAY) continue;
+    if (device === receiver || (device.resident >= 0 && device.resident === receiver.resident)) continue;
+    const segment = spotOf(device);
+    if (radio.placeOf(segment) === AWAY) continue;
     const link = receiver.links.entry(radio, rxSegment, segment);
     if (link.gainDb === -Infinity) continue;
     const air = device.airState(window.from, window.until);

@@ -9,6 +9,10 @@ import type { PowerComponent } from "./espruino/power";
 import { POWER_COMPONENTS } from "./espruino/power";
 import { escapeXml, groupedBars, histogram, lines } from "./charts";
 import {
+  notificationSummary,
+  NotificationSummary,
+  syncSummary,
+  SyncSummary,
   attributedRecords,
   DetectionScore,
   detections,
@@ -26,6 +30,7 @@ import {
   TruthSummary,
 } from "./metrics";
 import { pathLossDb, RADIO_PARAMETERS, RadioParameterName } from "./radio";
+import { CONNECTION_INTERVAL_MS } from "./gateway";
 import { SimulationOutcome } from "./simulation";
 
 /** Everything a run measured; deterministic for a scenario and seed. */
@@ -35,6 +40,8 @@ export interface SimulationResult {
   detection: DetectionScore[];
   power: { summary: Summary; breakdownMeanMicroAmps: Record<PowerComponent, number>; perTag: TagPower[] };
   storage: { recordsPerDay: Summary; storageFill: Summary; perTag: TagStorage[] };
+  syncs: SyncSummary & { perSync: { tagId: string; kind: string; at: number; durationS: number; received: number; outcome: string }[] };
+  notifications: NotificationSummary;
   deliveries: { toTags: number; acceptedByTags: number; phoneScanRecords: number };
   radio: { name: RadioParameterName; value: number; unit: string; label: string; source: string }[];
 }
@@ -62,6 +69,8 @@ export function buildResult(outcome: SimulationOutcome): SimulationResult {
     detection,
     power: { summary: summarize(power.map((p) => p.averageMicroAmps)), breakdownMeanMicroAmps, perTag: power },
     storage: { recordsPerDay: summarize(storage.map((t) => t.recordsPerDay)), storageFill: summarize(storage.map((t) => t.storageFill)), perTag: storage },
+    syncs: { ...syncSummary(outcome), perSync: outcome.syncs.map((x) => ({ tagId: x.tagId, kind: x.kind, at: x.at, durationS: x.durationS, received: x.received, outcome: x.outcome })) },
+    notifications: notificationSummary(outcome),
     deliveries: {
       toTags: outcome.tags.reduce((a, t) => a + t.delivered, 0),
       acceptedByTags: outcome.tags.reduce((a, t) => a + t.accepted, 0),
@@ -110,6 +119,21 @@ export function consoleSummary(result: SimulationResult, performance: Performanc
       ]
     )
   );
+  const sy = result.syncs;
+  const no = result.notifications;
+  out.push("");
+  out.push(
+    textTable(
+      ["figure", "mean", "median", "p95", "max"],
+      [
+        [`sync at a collection point (s), ${sy.collectionDurationS.count} syncs`, fmt(sy.collectionDurationS.mean), fmt(sy.collectionDurationS.median), fmt(sy.collectionDurationS.p95), fmt(sy.collectionDurationS.max)],
+        [`sync of a whole log at the end (s), ${sy.finalDurationS.count} syncs`, fmt(sy.finalDurationS.mean), fmt(sy.finalDurationS.median), fmt(sy.finalDurationS.p95), fmt(sy.finalDurationS.max)],
+        [`diagnosis to notification (h), ${no.delayHours.count} notified`, fmt(no.delayHours.mean), fmt(no.delayHours.median), fmt(no.delayHours.p95), fmt(no.delayHours.max)],
+      ]
+    )
+  );
+  out.push(`${sy.tagsSyncedAtCollection} of ${p.tags} tags synced at a collection point; ${sy.failed} syncs failed.`);
+  out.push(`${no.published} cases published keys; ${no.notifiedContacts} of their ${no.reachableContacts} close contacts with a tag or an app were notified (coverage ${fmt(no.coverage)}).`);
   out.push("");
   out.push(`${fmt(performance.tagHours, 6)} tag-hours in ${fmt(performance.wallSeconds)} s: ${fmt(performance.tagHoursPerSecond)} tag-hours/s; peak RSS ${fmt(performance.peakRssMb)} MB`);
   return out.join("\n");
@@ -174,6 +198,22 @@ Tag records are the tags' encounter logs as a sync uploads them; phone records a
 <figure>${histogram("Encounter records per day", result.storage.perTag.map((t) => t.recordsPerDay), "records per day")}<figcaption>Encounter records a tag logs per day</figcaption></figure>
 <figure>${histogram("Storage fill", result.storage.perTag.map((t) => t.storageFill), "fraction of Storage in use at the end")}<figcaption>Storage in use per tag at the end of the run</figcaption></figure>
 </div>
+
+<h2>Syncs</h2>
+<p>${result.syncs.tagsSyncedAtCollection} of ${p.tags} tags were synced at a collection point during the run (${result.syncs.byKind.collection ?? 0} syncs; the hall opens on collection days).
+At the end every tag is synced once more at the desk, so that the gateway holds every log. ${result.syncs.failed} syncs failed.</p>
+<div class="grid">
+<figure>${histogram("Sync duration at a collection point", result.syncs.perSync.filter((x) => x.kind === "collection" && x.outcome === "ok").map((x) => x.durationS), "seconds")}<figcaption>Virtual duration of each collection-point sync (connection events of ${CONNECTION_INTERVAL_MS} ms)</figcaption></figure>
+<figure>${histogram("Whole-log sync at the end", result.syncs.perSync.filter((x) => x.kind === "desk" && x.outcome === "ok").map((x) => x.durationS), "seconds")}<figcaption>The last sync of each tag, at the desk</figcaption></figure>
+</div>
+
+<h2>Diagnosis to notification</h2>
+<p>${result.notifications.published} cases published their keys (tags: read at the desk with consent and published by the gateway; phones: uploaded by the app).
+The gateway imports and matches every morning; phones check once a day. ${result.notifications.notifiedContacts} of the ${result.notifications.reachableContacts} close contacts of those cases who carry a tag or an app were notified.</p>
+<table><tr><th>case</th><th>resident</th><th>how</th><th>hours after diagnosis</th><th>close contact in truth</th></tr>${result.notifications.notifications
+    .map((n) => `<tr><td>${n.case}</td><td>${n.resident}</td><td>${escapeXml(n.how)}</td><td>${fmt(n.delayHours)}</td><td>${n.closeContact ? "yes" : "no"}</td></tr>`)
+    .join("")}</table>
+<div class="grid"><figure>${histogram("Diagnosis to notification", result.notifications.notifications.map((n) => n.delayHours), "hours")}<figcaption>Hours from a case's diagnosis to each notification</figcaption></figure></div>
 
 <h2>Radio model</h2>
 <div class="grid"><figure>${lines("Mean RSSI against distance", rssiCurves(), "distance (m)", "mean RSSI (dBm)")}<figcaption>Model mean (before shadowing and fading), residential, no wall</figcaption></figure></div>

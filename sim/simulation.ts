@@ -20,55 +20,60 @@
  * a delivery computed ahead of such a barrier could differ from one computed after it, so results would
  * depend on the worker count. The run stays on one thread and keeps `--seed` exact.
  */
-import { EncounterLog } from "../firmware/encounter-log";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseAdvert } from "../firmware/advert";
-import { encounterRowOf } from "../tools/gateway/sync-store";
+import { utcDayNumber } from "../firmware/bluezone";
+import { parseSyncAdvert } from "../firmware/sync-token";
+import { CWA_FIRST_RULE, RiskRule } from "../tools/gateway/risk-rule";
 import type { EncounterRow } from "../tools/gateway/store";
 import { Scheduler, type ScheduledEvent } from "./espruino/scheduler";
 import { HostTag } from "./espruino/tag";
 import type { PowerReport } from "./espruino/power";
+import { GATEWAY_SCAN_SLICE_MS, gatewayDirs, GatewayNotification, Publication, Pump, SimGateway, SyncRecord } from "./gateway";
 import { Phone, PHONE_CALIBRATIONS } from "./phones";
 import { AdvertEvent, AirDevice, AirState, Radio, RadioValues, radioValues, reach, Reach, Reception, ReceiverLinks, receiveAggregate, receiveEvents, ScanWindow, WindowHeard } from "./radio";
 import { Random } from "./random";
 import { Scenario } from "./scenario";
 import { closeContacts, closeTime, Infection, PairDay, spreadEpidemic } from "./truth";
-import { AWAY, buildWorld, DAY_S, Occupancy, Resident, World } from "./world";
+import { AWAY, buildWorld, centre, DAY_S, Occupancy, Resident, weekday, World } from "./world";
 
 /** Deliveries to a scanning tag are computed this far ahead at a time (ms): one scan channel's dwell. */
 const TAG_SLICE_MS = 100;
-/** Progress is reported (and the run may yield) once per simulated hour. */
+/** Progress is reported once per simulated hour. */
 const CHUNK_MS = 3600_000;
-/** Records read from a tag's log per call at the end of the run. */
-const LOG_READ_CHUNK = 512;
+/**
+ * While the hall is open the clock runs this far at a time between looks at the gateway: a sync that
+ * started meanwhile (its tag already connected) then goes on with its first fragment at most this late.
+ */
+const OPEN_HALL_STEP_MS = 100;
+/** The gateway imports published keys and matches every morning at this local time (minutes). */
+const MORNING_MATCH_MINUTES = 7 * 60;
+/** Phones check published keys once a day, at a time of their own between these local times (minutes). */
+const PHONE_CHECK_MINUTES: [number, number] = [8 * 60, 20 * 60];
+/** A case's keys cover the days before publication: 14 days (GAEN keeps TEKs 14 days). */
+const PUBLISHED_DAYS = 14;
 
 /** What a tag factory gets: the clock to run on, whose tag it is, and a seed of its own. */
 export interface TagSpec {
   scheduler: Scheduler;
   resident: Resident;
   seed: string;
-  /** World time (ms) the tag is handed out. */
-  at: number;
 }
 
-/** Makes a running tag (the real firmware in the host runtime) for a resident. */
+/** Makes a tag (the real firmware in the host runtime) for a resident, powered on and not yet provisioned. */
 export type TagFactory = (spec: TagSpec) => HostTag;
 
-/**
- * Tags running `bundle` (dist/tag.js) on a Puck.js, handed out at the commune hall: inserted battery, clock
- * set by staff, restarted so that the firmware boots with a valid time. The gateway's provisioning (identity,
- * tag key, set time over the sync link) takes this place once it drives HostTag links.
- */
+/** Tags running `bundle` (dist/tag.min.js, as uploaded) on a Puck.js, battery in: the gateway provisions them. */
 export function bundleTagFactory(bundle: string): TagFactory {
   return (spec) => {
     const tag = new HostTag({ scheduler: spec.scheduler, seed: spec.seed, name: `tag-r${spec.resident.index}` });
     tag.flash(bundle);
     tag.boot();
-    tag.clock.setTime(spec.at / 1000);
-    tag.reboot();
     return tag;
   };
 }
-
 /**
  * The shared clock as one tag sees it: its actions run on the shared queue, and after each one the engine
  * looks at the tag's radio (a scan may have started). Only the scheduling calls are forwarded; the facade's
@@ -144,8 +149,6 @@ export class TagDevice implements AirDevice {
   private air: AirState | null = null;
 }
 
-/** Every air device, tag or phone. */
-export type Device = TagDevice | Phone;
 
 /** A packet a receiver kept, attributed to its sender by the simulator (the air knows who sent what). */
 export interface Heard {
@@ -156,6 +159,15 @@ export interface Heard {
   prefix: number;
   /** TX power the sender reported (GAEN metadata); null for Bluezone packets, which carry none. */
   txPower: number | null;
+}
+
+/** A resident told of an exposure, and by which case's keys. */
+export interface Notification {
+  resident: number;
+  case: number;
+  /** World ms. */
+  at: number;
+  how: GatewayNotification["how"] | "phone app";
 }
 
 /** What a run produced, for metrics and the report. */
@@ -169,15 +181,18 @@ export interface SimulationOutcome {
   infections: Infection[];
   tags: TagDevice[];
   phones: Phone[];
-  /** Devices by id. */
-  devices: Device[];
+  /** Devices by id: the gateway's adapter, tags and phones. */
+  devices: AirDevice[];
   /** Per ID prefix, the senders seen using it (for attributing log records). */
   senders: Map<number, { sender: number; txPower: number | null; time: number }[]>;
-  /** Each tag's log at the end, as stored rows (read from its flash as a sync would). */
+  /** Each tag's encounters as the gateway holds them after a last sync of every tag at the end. */
   tagLogs: Map<number, EncounterRow[]>;
   power: Map<number, PowerReport>;
   /** Storage bytes in use per tag per day (world ms, bytes). */
   storage: Map<number, { time: number; usedBytes: number; totalBytes: number }[]>;
+  syncs: SyncRecord[];
+  publications: Publication[];
+  notifications: Notification[];
   wallSeconds: number;
   tagHours: number;
 }
@@ -187,7 +202,11 @@ export interface SimulationOptions {
   scenario: Scenario;
   seed: string;
   tagFactory: TagFactory;
+  /** The rule the gateway and the phone apps alert with (default: the gateway's, CWA's first rule). */
+  rule?: RiskRule;
   radio?: RadioValues;
+  /** Folder for the gateway's data and published keys (default: a temporary one, removed at the end). */
+  workDir?: string;
   /** Called once per simulated hour with the simulated and total milliseconds. */
   onProgress?: (doneMs: number, totalMs: number) => void;
 }
@@ -197,9 +216,16 @@ export function idPrefix(id: Uint8Array): number {
   return ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) >>> 0;
 }
 
+/** Something asynchronous the run does at a world time (ms): publish keys, the morning match. */
+interface Task {
+  at: number;
+  run: () => Promise<void>;
+}
+
 /** Runs a scenario: builds the world and its devices, runs the clock to the end, gathers what happened. */
 export async function simulate(options: SimulationOptions): Promise<SimulationOutcome> {
   const { scenario, seed } = options;
+  const rule = options.rule ?? CWA_FIRST_RULE;
   const wallStart = process.hrtime.bigint();
   const root = new Random(seed);
   const world = buildWorld(scenario, root.fork("world"));
@@ -215,12 +241,15 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
   scheduler.runUntil(startMs);
   const occupancy = new Occupancy(world);
   const airRandom = root.fork("air");
-  const devices: Device[] = [];
-  const byResident: Device[][] = world.residents.map(() => []);
+  const devices: AirDevice[] = [];
+  const byResident: AirDevice[][] = world.residents.map(() => []);
   const tags: TagDevice[] = [];
   const phones: Phone[] = [];
   const senders = new Map<number, { sender: number; txPower: number | null; time: number }[]>();
   const storage = new Map<number, { time: number; usedBytes: number; totalBytes: number }[]>();
+  const notifications: Notification[] = [];
+  const temporary = options.workDir === undefined;
+  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), "zonetag-sim-"));
 
   /** Remembers which sender used an ID (once per packet: a packet object belongs to one sender). */
   const noted = new WeakSet<Uint8Array>();
@@ -235,19 +264,31 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
     if (!list.some((s) => s.sender === from)) list.push({ sender: from, txPower: parsed.profile === "gaen" ? txPowerDbm : null, time });
   };
 
-  /** Devices that may be heard by a resident now: those carried by residents in places within range. */
-  const near: Device[] = []; // reused: receivers read it at once and keep nothing of it
-  const sendersNear = (resident: number): Device[] => {
+  // The gateway's adapter stands on the commune hall's desk (its middle).
+  const hall = world.places.find((p) => p.kind === "communeHall")!;
+  const desk = centre(hall);
+  const pump = new Pump(scheduler);
+  const gatewayDevice = devices.length;
+  const gateway = new SimGateway({ ...gatewayDirs(workDir), rule, scheduler, radio, pump, deviceId: gatewayDevice, spot: radio.addFixture(hall.index, desk.x, desk.y) });
+  const fixturesByPlace = new Map<number, AirDevice[]>([[hall.index, [gateway.device]]]);
+
+  /** Devices that may be heard at `place` now: those carried in places within range, and fixtures there. */
+  const near: AirDevice[] = []; // reused: receivers read it at once and keep nothing of it
+  const devicesNear = (place: number): AirDevice[] => {
     occupancy.advanceTo(scheduler.now() / 1000);
     near.length = 0;
-    const place = world.tracks.place[occupancy.segment[resident]!]!;
     if (place === AWAY) return near;
-    for (const p of radio.placesNear(place)) for (const r of occupancy.occupants[p.place]!) for (const d of byResident[r]!) near.push(d);
+    for (const p of radio.placesNear(place)) {
+      for (const r of occupancy.occupants[p.place]!) for (const d of byResident[r]!) near.push(d);
+      const fixed = fixturesByPlace.get(p.place);
+      if (fixed) near.push(...fixed);
+    }
     return near;
   };
+  const sendersNear = (resident: number) => devicesNear(world.tracks.place[occupancy.segment[resident]!]!);
 
-  /** Where a resident stands now (sendersNear has moved the occupancy to now). */
-  const segmentNow = (r: number) => occupancy.segment[r]!;
+  /** Where a device is now (devicesNear has moved the occupancy to now). */
+  const spotNow = (device: AirDevice) => (device.resident < 0 ? gateway.device.spot : occupancy.segment[device.resident]!);
 
   // Tag scans: who can be heard is worked out when a scan starts; deliveries a slice at a time while it runs.
   const planTagSlice = (tag: TagDevice, from: number) => {
@@ -261,8 +302,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
     scheduler.at(window.until, () => planTagSlice(tag, window.until));
   };
   const deliverToTag = (tag: TagDevice, reception: Reception) => {
-    const sender = devices[reception.from]!;
-    // A tag sender may have rotated since the slice was planned: only what is on air now arrives.
+    const sender = devices[reception.from];
+    // A tag sender may have changed what it sends since the slice was planned: only what is on air arrives.
     // (Asked over [time, time + 1 ms): at Unix-millisecond magnitudes a smaller step vanishes in rounding.)
     if (sender instanceof TagDevice && !sender.host.radio.advertisingEvents(reception.time, reception.time + 1).some((e) => e.bytes === reception.packet)) return;
     tag.delivered++;
@@ -277,19 +318,45 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
     if (!state.scanning || state.since === tag.scanSince) return;
     const now = scheduler.now();
     tag.scanSince = state.since;
-    tag.scanReach = reach(radio, tag, { from: now, until: now + TAG_SLICE_MS }, sendersNear(tag.resident), segmentNow);
+    tag.scanReach = reach(radio, tag, { from: now, until: now + TAG_SLICE_MS }, sendersNear(tag.resident), spotNow);
     planTagSlice(tag, now);
   };
 
+  // The gateway's scan while the hall is open: tags with a sync window on air, a second at a time.
+  const windowAdverts = new WeakMap<readonly Uint8Array[], boolean>();
+  const opensWindow = (d: AirDevice): d is TagDevice => {
+    if (!(d instanceof TagDevice)) return false;
+    const air = d.airState();
+    if (!air) return false;
+    let has = windowAdverts.get(air.packets);
+    if (has === undefined) windowAdverts.set(air.packets, (has = air.packets.some((p) => parseSyncAdvert(p) !== null)));
+    return has;
+  };
+  const gatewayScan = (from: number) => {
+    if (!gateway.isOpen) return;
+    const window: ScanWindow = { from, until: from + GATEWAY_SCAN_SLICE_MS };
+    const windows = devicesNear(hall.index).filter(opensWindow);
+    const heard = new Set<number>();
+    if (windows.length > 0) {
+      receiveEvents(radio, gateway.device, reach(radio, gateway.device, window, windows, spotNow), window, window, airRandom, (r) => {
+        if (heard.has(r.from)) return;
+        heard.add(r.from);
+        scheduler.at(r.time, () => gateway.heard(devices[r.from] as TagDevice, r.address, r.packet, r.rssi));
+      });
+    }
+    scheduler.at(window.until, () => gatewayScan(window.until));
+  };
+
+  // Devices. Phones first come from the world; tags are provisioned at the desk below.
   const deviceRandom = root.fork("devices");
+  devices.push(gateway.device);
   for (const resident of world.residents) {
     if (resident.devices.tag) {
       const tag = new TagDevice(devices.length, resident.index, values);
       devices.push(tag);
-      tag.host = options.tagFactory({ scheduler: new ObservedScheduler(scheduler, () => watchTag(tag)), resident, seed: `${seed}/tag${resident.index}`, at: startMs });
+      tag.host = options.tagFactory({ scheduler: new ObservedScheduler(scheduler, () => watchTag(tag)), resident, seed: `${seed}/tag${resident.index}` });
       tags.push(tag);
       byResident[resident.index]!.push(tag);
-      watchTag(tag);
     }
     if (resident.devices.phone) {
       const calibration = deviceRandom.pick(PHONE_CALIBRATIONS);
@@ -309,7 +376,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
       // Phones keep only what tags send (phone-to-phone detection is not what this simulator measures);
       // other phones' adverts still collide.
       const keep = (sender: AirDevice, packet: Uint8Array) => sender instanceof TagDevice && phone.accept(packet);
-      receiveAggregate(radio, phone, reach(radio, phone, next, sendersNear(phone.resident), segmentNow), next, airRandom, keep, (h) => heard.push(h));
+      receiveAggregate(radio, phone, reach(radio, phone, next, sendersNear(phone.resident), spotNow), next, airRandom, keep, (h) => heard.push(h));
       for (const h of heard) noteSender(h.packet, h.from, h.txPowerDbm, next.from);
       phone.record(next, heard);
       planPhoneScan(phone, next.from + 1);
@@ -317,31 +384,119 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
   };
   for (const phone of phones) planPhoneScan(phone, startMs);
 
-  // Storage use, sampled once a day at UTC midnight.
-  for (let day = 1; day <= scenario.days; day++) {
-    scheduler.at(startMs + day * DAY_S * 1000, () => {
-      for (const tag of tags) {
-        const stats = tag.host.storage.getStats();
-        let list = storage.get(tag.id);
-        if (!list) storage.set(tag.id, (list = []));
-        list.push({ time: scheduler.now(), usedBytes: stats.fileBytes + stats.trashBytes, totalBytes: stats.totalBytes });
-      }
+  // Every day: Storage use at UTC midnight; the phones' check of published keys at their own hour.
+  const offsetMs = scenario.utcOffsetHours * 3600_000;
+  const checkRandom = root.fork("phone checks");
+  for (let day = 0; day <= scenario.days; day++) {
+    const midnight = startMs + day * DAY_S * 1000;
+    if (day > 0) {
+      scheduler.at(midnight, () => {
+        for (const tag of tags) {
+          const stats = tag.host.storage.getStats();
+          let list = storage.get(tag.id);
+          if (!list) storage.set(tag.id, (list = []));
+          list.push({ time: scheduler.now(), usedBytes: stats.fileBytes + stats.trashBytes, totalBytes: stats.totalBytes });
+        }
+      });
+    }
+    for (const phone of phones) {
+      const at = midnight - offsetMs + checkRandom.uniform(PHONE_CHECK_MINUTES[0], PHONE_CHECK_MINUTES[1]) * 60_000;
+      if (at < startMs || at >= endMs) continue;
+      scheduler.at(at, () => {
+        for (const p of gateway.publications) {
+          if (p.at > scheduler.now() || notifications.some((n) => n.resident === phone.resident && n.case === p.case)) continue;
+          if (phone.exposedBy(p.keys, rule).length > 0) notifications.push({ resident: phone.resident, case: p.case, at: scheduler.now(), how: "phone app" });
+        }
+      });
+    }
+  }
+
+  // Asynchronous work at set times: key publication of diagnosed cases, the gateway's morning match.
+  const tasks: Task[] = [];
+  const tagOf = new Map(tags.map((t) => [t.resident, t]));
+  for (const infection of infections) {
+    if (infection.publishedAt === null) continue;
+    const resident = world.residents[infection.resident]!;
+    tasks.push({
+      at: infection.publishedAt * 1000,
+      run: async () => {
+        const tag = tagOf.get(resident.index);
+        if (tag) await gateway.publishTagWearer(tagIdOf(tag), resident.index);
+        const phone = phones.find((p) => p.resident === resident.index);
+        if (phone) {
+          const today = utcDayNumber(scheduler.now() / 1000);
+          gateway.publishPhoneUser(resident.index, phone.diagnosisKeys(today - PUBLISHED_DAYS + 1, today));
+        }
+      },
     });
   }
+  for (let day = 0; day <= scenario.days; day++) {
+    const at = startMs + day * DAY_S * 1000 - offsetMs + MORNING_MATCH_MINUTES * 60_000;
+    if (at >= startMs && at < endMs) tasks.push({ at, run: () => gateway.importAndMatch() });
+  }
+  // Collection days: the hall opens from the first arrivals until the last could leave.
+  const hallHours: [number, number][] = [];
+  const r = scenario.routine.communeHall;
+  for (let day = -1; day <= scenario.days; day++) {
+    const localMidnight = startMs + day * DAY_S * 1000 - offsetMs;
+    if (!r.collectionDays.includes(weekday(localMidnight / 1000, scenario.utcOffsetHours))) continue;
+    const open = localMidnight + r.from * 60_000;
+    const close = localMidnight + (r.to + r.minutes[1]) * 60_000;
+    if (close > startMs && open < endMs) hallHours.push([Math.max(open, startMs), Math.min(close, endMs)]);
+  }
+  for (const [open, close] of hallHours) {
+    scheduler.at(open, () => {
+      gateway.open();
+      gatewayScan(open);
+    });
+    scheduler.at(close, () => gateway.close());
+  }
+  tasks.sort((a, b) => a.at - b.at);
 
-  for (let t = startMs; t < endMs; ) {
-    t = Math.min(endMs, t + CHUNK_MS);
-    scheduler.runUntil(t);
+  /** Runs the clock to `until`: in one go, in short steps while the hall is open, event by event while the gateway works. */
+  const advance = async (until: number) => {
+    while (scheduler.now() < until) {
+      if (pump.busy > 0) {
+        await pump.step(until, () => {});
+        continue;
+      }
+      const open = hallHours.find(([a, b]) => b > scheduler.now() && a <= until);
+      if (!open || open[0] > scheduler.now()) scheduler.runUntil(open ? Math.min(until, open[0]) : until);
+      else scheduler.runUntil(Math.min(until, open[1], scheduler.now() + OPEN_HALL_STEP_MS));
+    }
+  };
+
+  // Hand out the tags: each provisioned at the desk, one after another.
+  for (const tag of tags) await gateway.provision(tagIdOf(tag), tag, tag.resident);
+  for (const tag of tags) watchTag(tag);
+
+  let nextTask = 0;
+  for (let t = scheduler.now(); t < endMs; ) {
+    t = Math.min(endMs, (Math.floor((t - startMs) / CHUNK_MS) + 1) * CHUNK_MS + startMs);
+    while (nextTask < tasks.length && tasks[nextTask]!.at <= t) {
+      const task = tasks[nextTask++]!;
+      await advance(Math.max(scheduler.now(), task.at));
+      await task.run();
+    }
+    await advance(t);
     options.onProgress?.(t - startMs, endMs - startMs);
-    await Promise.resolve();
   }
 
+  // The end: power up to now, then every tag synced at the desk so that the gateway holds every log.
   const power = new Map<number, PowerReport>();
+  for (const tag of tags) power.set(tag.id, tag.host.power.report());
   const tagLogs = new Map<number, EncounterRow[]>();
   for (const tag of tags) {
-    power.set(tag.id, tag.host.power.report());
-    tagLogs.set(tag.id, readTagLog(tag.host));
+    await gateway.deskSync(tagIdOf(tag));
+    tagLogs.set(tag.id, gateway.store.encountersOfTag(tagIdOf(tag)));
   }
+  for (const n of gateway.notifications) {
+    for (const c of gateway.casesOf(n.tagId)) notifications.push({ resident: n.resident, case: c, at: n.at, how: n.how });
+  }
+  const syncs = gateway.syncs.slice();
+  const publications = gateway.publications.slice();
+  await gateway.shutdown();
+  if (temporary) rmSync(workDir, { recursive: true, force: true });
   const wallSeconds = Number(process.hrtime.bigint() - wallStart) / 1e9;
   return {
     scenario,
@@ -358,27 +513,15 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
     tagLogs,
     power,
     storage,
+    syncs,
+    publications,
+    notifications: notifications.sort((a, b) => a.at - b.at || a.resident - b.resident || a.case - b.case),
     wallSeconds,
     tagHours: (tags.length * (endMs - startMs)) / 3600_000,
   };
 }
 
-/**
- * A tag's encounter log as the gateway would store it after a full sync: every complete record read from
- * its flash with the firmware's own log code, turned into rows by the gateway's own conversion. Done after
- * the run's last event, so opening the log (which may finish an interrupted thinning) changes nothing that
- * matters.
- */
-export function readTagLog(host: HostTag): EncounterRow[] {
-  const log = new EncounterLog(host.storage);
-  const rows: EncounterRow[] = [];
-  for (let cursor = 0; ; ) {
-    const records = log.readFrom(cursor, LOG_READ_CHUNK);
-    if (records.length === 0) return rows;
-    for (const r of records) {
-      const row = encounterRowOf({ origin: r.origin, record: r.record });
-      if (row) rows.push(row);
-      cursor = r.cursor + 1;
-    }
-  }
+/** The ID the gateway registers a tag under. */
+export function tagIdOf(tag: TagDevice): string {
+  return `T${String(tag.resident).padStart(4, "0")}`;
 }
