@@ -37,4 +37,28 @@ describe("a whole run (sim/simulation.ts, sim/report.ts)", function () {
   it("gives a different one for another seed", async () => {
     expect(await resultJson("another seed")).to.not.equal(first);
   });
+
+  it("syncs tags at the collection point and at the end, with the real gateway", () => {
+    const result = JSON.parse(first);
+    expect(result.syncs.byKind.provisioning).to.equal(8);
+    expect(result.syncs.byKind.desk).to.equal(8);
+    expect(result.syncs.failed).to.equal(0);
+    // 2026-03-02 is a Monday, a collection day: some tags came to the hall and were synced there.
+    expect(result.syncs.byKind.collection).to.be.above(0);
+    expect(result.syncs.collectionDurationS.mean).to.be.within(0.1, 30);
+  });
+
+  it("publishes a positive tag wearer's keys with consent and notifies contacts the next morning", async () => {
+    // Everyone infected at once and diagnosed within hours: keys go out on day 0, matching runs on day 1.
+    const epidemic = { ...small.epidemic, initialInfections: 40, diagnosedShare: 1, diagnosisDays: [0.1, 0.2] as [number, number], publicationDelayDays: 0.1 };
+    const outcome = await simulate({ scenario: { ...small, days: 2, epidemic }, seed: "outbreak", tagFactory: bundleTagFactory(bundle) });
+    const result = buildResult(outcome);
+    const keyReads = outcome.syncs.filter((x) => x.kind === "keys");
+    expect(keyReads.length).to.be.above(0);
+    expect(keyReads.every((x) => x.outcome === "ok")).to.equal(true);
+    expect(outcome.publications.some((p) => p.files !== null && p.keys.some((k) => k.profile === "gaen") && p.keys.some((k) => k.profile === "bluezone"))).to.equal(true);
+    expect(result.notifications.notifications.length).to.be.above(0);
+    for (const n of result.notifications.notifications) expect(n.delayHours).to.be.above(0);
+    expect(result.notifications.notifications.some((n) => n.how === "listed to call")).to.equal(true);
+  });
 });
