@@ -176,13 +176,14 @@ export class TappedLink implements TagLink {
 
 /** A link on which the wearer presses the tag's button once the session is open: consent to read the keys. */
 export function consentInSession(tag: HostTag): (link: TagLink) => TagLink {
-  let messages = 0;
-  return (link) =>
-    new TappedLink(link, (direction, fragment) => {
+  return (link) => {
+    let messages = 0;
+    return new TappedLink(link, (direction, fragment) => {
       const firstOfMessage = direction === "send" && (fragment[0]! & FRAGMENT_INDEX_MASK) === 0;
       if (firstOfMessage && ++messages === HANDSHAKE_MESSAGES + 1) pressButton(tag);
       return true;
     });
+  };
 }
 
 /** A link that carries `keep` fragments (both directions counted) and breaks before the next. */
