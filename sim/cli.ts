@@ -1,13 +1,15 @@
 /**
  * `npm run sim -- --scenario commune --tags N --days D --seed S --out DIR`: runs a scenario with the real
  * firmware bundle, shows progress, prints the summary table and writes result.json, performance.json and
- * report.html into the output folder.
+ * report.html into the output folder, with the run's gateway data (gateway/, open it with the gateway's
+ * CLI) and the key files it published (published-keys/).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { applyOverrides, bundledScenarios, isScenarioErrors, loadScenario, MAX_DAYS, MAX_RESIDENTS } from "./scenario";
+import { gatewayDirs } from "./gateway";
 import { bundleTagFactory, simulate } from "./simulation";
 import { buildResult, consoleSummary, Performance, writeOutputs } from "./report";
 
@@ -66,6 +68,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!existsSync(options.bundle)) return fail(`firmware bundle ${options.bundle} not found: run "npm run build" first, or give --bundle`);
   const bundle = readFileSync(options.bundle, "utf8");
   const out = resolve(options.out ?? `out/${scenario.name}-${options.seed.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+  // The run's gateway keeps its data and the keys it published in the output folder, fresh each run.
+  for (const dir of Object.values(gatewayDirs(out))) rmSync(dir, { recursive: true, force: true });
 
   const bar = new SingleBar({ format: "simulating |{bar}| {percentage}% | day {day}/{days} | ETA {eta_formatted}", hideCursor: true }, Presets.shades_classic);
   const showProgress = options.progress && process.stderr.isTTY;
@@ -75,6 +79,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     scenario,
     seed: options.seed,
     tagFactory: bundleTagFactory(bundle),
+    workDir: out,
     onProgress: (done, total) => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       if (showProgress) bar.update(done / total, { day: Math.floor((done / total) * scenario.days), days: scenario.days });
