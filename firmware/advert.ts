@@ -1,7 +1,7 @@
 /**
- * Reading received adverts: which rotating-ID profile a packet carries and its ID. Works on the raw
- * advertising bytes, so the tag (Espruino's scan callback: `new Uint8Array(device.data)`), the simulator
- * and the gateway share it.
+ * Reading received adverts: which rotating-ID profile a packet carries and its ID, from the raw advertising
+ * bytes, for the simulator and the gateway. The tag takes the same two structures from the fields
+ * Espruino's scan has already parsed (main.ts onDevice), which costs it no JS loop per advert.
  */
 import { AD_MANUFACTURER_DATA, AD_SERVICE_DATA16 } from "./ad";
 import { BLUEZONE_COMPANY_ID, BLUEZONE_ID_BYTES } from "./bluezone";

@@ -63,7 +63,7 @@ export function utcDayNumber(unixSeconds: number): number {
 
 /** The index (0..95) of the Bluezone ID valid at a Unix time in seconds. */
 export function bluezoneIdIndex(unixSeconds: number): number {
-  return Math.floor((unixSeconds - utcDayNumber(unixSeconds) * DAY_SECONDS) / BLUEZONE_ID_SECONDS);
+  return Math.floor((unixSeconds % DAY_SECONDS) / BLUEZONE_ID_SECONDS);
 }
 
 /** `bytes` hashed `times` times: how Bluezone's daily keys, and a day's subkeys, follow each other. */
@@ -90,7 +90,7 @@ export function bluezoneChainSeek(sha256: Sha256, chain: BluezoneChain, day: num
 /** The 12-byte ID a subkey gives: its bytes 0, 4, 8, 12, 16, 18, 20, 22, 24, 26, 28, 30. */
 export function bluezoneId(subkey: Uint8Array): Uint8Array {
   var id = new Uint8Array(BLUEZONE_ID_BYTES);
-  for (var i = 0; i < BLUEZONE_ID_BYTES; i++) id[i] = subkey[i < 4 ? i * 4 : 16 + (i - 4) * 2];
+  for (var i = 0; i < BLUEZONE_ID_BYTES; i++) id[i] = subkey[i < 4 ? 4 * i : 2 * i + 8];
   return id;
 }
 

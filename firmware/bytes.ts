@@ -88,9 +88,14 @@ export function readFields(bytes: Uint8Array, at: number, sizes: number[]): numb
   return at === bytes.length ? values : null;
 }
 
+/** `value` (0 to 2^32 - 1) as 4 little-endian bytes (a Uint8Array keeps the low 8 bits of each shift). */
+export function uint32LE(value: number): Uint8Array {
+  return new Uint8Array([value, value >> 8, value >> 16, value >> 24]);
+}
+
 /** Writes `value` (0 to 2^32 - 1) as 4 little-endian bytes at `offset`. */
 export function writeUint32LE(bytes: Uint8Array, offset: number, value: number): void {
-  writeFields(bytes, offset, [value], [4]);
+  bytes.set(uint32LE(value), offset);
 }
 
 /** The unsigned 32-bit little-endian number at `offset`. */

@@ -207,9 +207,11 @@ export class EncounterLog {
       return used;
     }
 
-    /** Calls `visit(bytes, offset, cursor, origin)` for each complete record from `cursor` on, in cursor order, until it returns true. */
-    function visitRecords(cursor: number, visit: (bytes: Uint8Array, offset: number, cursor: number, origin: number) => boolean | void): void {
-      var names = blockNames();
+    /**
+     * Calls `visit(bytes, offset, cursor, origin)` for each complete record of the blocks `names` from
+     * `cursor` on, in order, until it returns true.
+     */
+    function visitRecords(names: string[], cursor: number, visit: (bytes: Uint8Array, offset: number, cursor: number, origin: number) => boolean | void): void {
       for (var b = 0; b < names.length; b++) {
         var base = serialOf(names[b]) * BLOCK_RECORDS;
         var origin = originOf(names[b]);
@@ -222,7 +224,7 @@ export class EncounterLog {
 
     function countFrom(cursor: number): number {
       var count = 0;
-      visitRecords(cursor, function () {
+      visitRecords(blockNames(), cursor, function () {
         count++;
       });
       return count;
@@ -270,27 +272,26 @@ export class EncounterLog {
      */
     function thin(name: string): boolean {
       var bytes = bytesOf(name);
-      var base = serialOf(name) * BLOCK_RECORDS;
       var total = 0;
-      // strength × 256 + index: sorting these puts the weakest (then the earliest) first.
+      // strength × 256 + slot: sorting these puts the weakest (then the earliest) first.
       var candidates: number[] = [];
-      for (var i = 0; i * RECORD_BYTES < bytes.length; i++) {
-        if (recordState(bytes, i * RECORD_BYTES) !== RECORD_COMPLETE) continue;
+      visitRecords([name], 0, function (bytes, offset, cursor) {
         total++;
-        if (base + i >= acknowledged) candidates.push(recordStrength(bytes, i * RECORD_BYTES) * 256 + i);
-      }
+        if (cursor >= acknowledged) candidates.push(recordStrength(bytes, offset) * 256 + offset / RECORD_BYTES);
+      });
       var keep = Math.min(candidates.length, Math.floor(total * THIN_KEEP));
       var copyFootprint = storageFootprint(keep * RECORD_BYTES);
       if (storage.getFree() < copyFootprint) storage.compact();
       // Without flash for the copy (other files took the reserve), the block goes whole rather than the log stopping.
       if (storage.getFree() < copyFootprint) keep = 0;
       if (keep) {
-        // The strongest `keep`, back in slot order.
-        var kept = candidates.sort(ascending).slice(-keep);
-        for (var k = 0; k < keep; k++) kept[k] &= 0xff;
-        kept.sort(ascending);
+        // The strongest `keep` have keys from this one up; the candidates are still in slot order.
+        var weakestKept = candidates.slice().sort(ascending)[candidates.length - keep];
         var copy = new Uint8Array(keep * RECORD_BYTES);
-        for (k = 0; k < keep; k++) copy.set(bytes.subarray(kept[k] * RECORD_BYTES, (kept[k] + 1) * RECORD_BYTES), k * RECORD_BYTES);
+        for (var c = 0, k = 0; c < candidates.length; c++) {
+          var at = (candidates[c] & 0xff) * RECORD_BYTES;
+          if (candidates[c] >= weakestKept) copy.set(bytes.subarray(at, at + RECORD_BYTES), RECORD_BYTES * k++);
+        }
         if (!write(blockName(nextSerial++, originOf(name)) + "_" + serialOf(name).toString(36), copy)) return false;
       }
       if (!erase(name)) return false;
@@ -352,7 +353,8 @@ export class EncounterLog {
       }
       names = blockNames();
       var newest = names[names.length - 1];
-      nextSerial = Math.max(newest ? serialOf(newest) + 1 : 0, state.s || 0, Math.ceil(acknowledged / BLOCK_RECORDS));
+      // The saved serial, written with every new block and every acknowledgement, covers the acknowledged cursor.
+      nextSerial = Math.max(newest ? serialOf(newest) + 1 : 0, state.s || 0);
       if (newest) {
         var bytes = bytesOf(newest);
         openCount = lastUsedIndex(bytes) + 1;
@@ -384,7 +386,7 @@ export class EncounterLog {
     this.readFrom = function (cursor, maxRecords) {
       var out: LogRecord[] = [];
       if (maxRecords > 0) {
-        visitRecords(cursor, function (bytes, offset, recordCursor, origin) {
+        visitRecords(blockNames(), cursor, function (bytes, offset, recordCursor, origin) {
           out.push({ cursor: recordCursor, origin: origin, record: bytes.slice(offset, offset + RECORD_BYTES) });
           return out.length >= maxRecords;
         });
@@ -407,11 +409,12 @@ export class EncounterLog {
       var names = blockNames();
       for (var b = 0; b < names.length; b++) {
         var origin = originOf(names[b]);
-        var bytes = bytesOf(names[b]);
         // A block's records are first seen at or after its origin: only blocks older than the cutoff are read.
         var recent = origin * QUARTER_SECONDS >= cutoff;
-        for (var at = 0; !recent && at < bytes.length; at += RECORD_BYTES) {
-          recent = recordState(bytes, at) === RECORD_COMPLETE && recordFirstSeen(bytes, at, origin) >= cutoff;
+        if (!recent) {
+          visitRecords([names[b]], 0, function (bytes, offset) {
+            return (recent = recordFirstSeen(bytes, offset, origin) >= cutoff);
+          });
         }
         if (!recent && erase(names[b])) erased++;
       }

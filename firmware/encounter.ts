@@ -123,10 +123,11 @@ export function encodeRecord(e: Encounter, origin: number): Uint8Array | null {
   var m = clamp(Math.round((e.rssiMax - e.rssiMean) / PEAK_STEP_DB), 0, MAX_PEAK_CODE);
   var field = (q << 17) | (t << 11) | (d << 7) | (r << 2) | m;
   var record = new Uint8Array(RECORD_BYTES);
-  record.set(e.id.subarray(0, ID_PREFIX_BYTES), 0);
+  record.set(e.id.subarray(0, ID_PREFIX_BYTES));
+  // A Uint8Array keeps the low 8 bits of each.
   record[4] = field >> 16;
-  record[5] = (field >> 8) & 0xff;
-  record[6] = field & 0xff;
+  record[5] = field >> 8;
+  record[6] = field;
   return record;
 }
 
@@ -277,11 +278,10 @@ export class EncounterAggregator {
       }
       last[slot] = now;
       if (rssi > rssiMax[slot]) rssiMax[slot] = rssi;
-      // Past 65 535 adverts the mean is settled: stop adding rather than overflow.
-      if (sightings[slot] < 0xffff) {
-        rssiSum[slot] += rssi;
-        sightings[slot]++;
-      }
+      // No overflow: an encounter lasts at most 30 minutes, and scans (at most 5 s a minute, config.ts)
+      // hear at most 7 500 adverts in that time (adverts come 20 ms apart at the fastest).
+      rssiSum[slot] += rssi;
+      sightings[slot]++;
     };
     this.flush = flush;
     this.closeAll = function () {

@@ -4,7 +4,7 @@
  * Checked against Google's v1.2 test vectors (test/vectors/gaen-v1.2.json).
  */
 import { FLAGS_AD_HEX } from "./ad";
-import { asciiBytes, byteToInt8, concatBytes, hexToBytes, writeFields } from "./bytes";
+import { asciiBytes, byteToInt8, concatBytes, hexToBytes, uint32LE } from "./bytes";
 import { Aes128Block, Sha256 } from "./crypto-types";
 import { hkdfSha256 } from "./hkdf";
 
@@ -52,10 +52,7 @@ export function deriveAemk(sha256: Sha256, tek: Uint8Array): Uint8Array {
 
 /** RPI = AES-128(RPIK, "EN-RPI" ‖ 6 × 0x00 ‖ ENIntervalNumber as 32-bit little-endian). */
 export function rollingProximityIdentifier(aes: Aes128Block, rpik: Uint8Array, interval: number): Uint8Array {
-  var padded = new Uint8Array(16);
-  padded.set(asciiBytes("EN-RPI"), 0); // bytes 6..11 stay 0
-  writeFields(padded, 12, [interval], [4]);
-  return aes(rpik, padded);
+  return aes(rpik, concatBytes([asciiBytes("EN-RPI"), new Uint8Array(6), uint32LE(interval)]));
 }
 
 /** The 4 metadata bytes a tag sends: version 0x40, TX power in dBm as int8 (the array wraps −8 to 0xF8), two reserved zeros. */

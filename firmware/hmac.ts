@@ -10,7 +10,8 @@ var OUTER_PAD = 0x5c;
 /** The key XORed byte by byte with `pad`, zero-padded to one block (the key is at most one block here). */
 function paddedKey(key: Uint8Array, pad: number): Uint8Array {
   var block = new Uint8Array(SHA256_BLOCK_BYTES);
-  for (var i = 0; i < SHA256_BLOCK_BYTES; i++) block[i] = (i < key.length ? key[i] : 0) ^ pad;
+  block.set(key);
+  for (var i = 0; i < SHA256_BLOCK_BYTES; i++) block[i] ^= pad;
   return block;
 }
 

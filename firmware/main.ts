@@ -8,8 +8,7 @@
  * A tag whose clock is unknown (never set, or lost with the battery) sends no IDs and shows red until a
  * gateway sets it. Pure decisions live in the modules it imports; this file only touches the hardware.
  */
-import { parseAdvert } from "./advert";
-import { utcDayNumber } from "./bluezone";
+import { BLUEZONE_COMPANY_ID, BLUEZONE_ID_BYTES, utcDayNumber } from "./bluezone";
 import { bytesToHex, hexToBytes } from "./bytes";
 import { ClockRecord, clockIsSet, clockSet } from "./clock";
 import { DEFAULT_CONFIG, TagConfig } from "./config";
@@ -22,10 +21,11 @@ import { showPattern } from "./platform/lights";
 import { advertise, silence, startScan, stopScan } from "./platform/radio";
 import { openWindow, setUpSyncLink, windowIsOpen } from "./platform/sync-link";
 import { cancelTimer } from "./platform/timers";
+import { AEM_BYTES, RPI_BYTES } from "./gaen";
 import { broadcastAt, newRotationCache } from "./rotation";
 import { TagServices, newTagSync } from "./sync-commands";
 import { PROVISION_TX_POWER_DBM, TagIdentity } from "./sync-provision";
-import { beaconIsGenuine, beaconMacIn, syncSlot, windowToken } from "./sync-token";
+import { SYNC_SERVICE_UUID, beaconIsGenuine, beaconMacIn, syncSlot, windowToken } from "./sync-token";
 import { beaconWindowOpened, mayOpenWindow, newSyncWindowState } from "./sync-window";
 
 /** Storage file of the exposure keys. */
@@ -103,11 +103,7 @@ var services: TagServices = {
     return identity;
   },
   provision: function (given) {
-    try {
-      Storage.writeJSON(IDENTITY_FILE, { id: given.tagId, key: bytesToHex(given.tagKey), beacon: bytesToHex(given.beaconKey) });
-    } catch (e) {
-      return false;
-    }
+    if (!saveJSON(IDENTITY_FILE, { id: given.tagId, key: bytesToHex(given.tagKey), beacon: bytesToHex(given.beaconKey) })) return false;
     identity = given;
     return true;
   },
@@ -187,18 +183,26 @@ function rotate(): void {
   rotationTimer = setTimeout(rotate, (plan.until - now) * 1000);
 }
 
-/** A collection point's beacon: opens a window if it is genuine and the rate limit allows. */
-function onBeacon(data: Uint8Array): void {
-  var mac = beaconMacIn(data);
+/** Our service data, if any: a collection point's beacon opens a window if genuine and the rate limit allows. */
+function onBeacon(serviceData: ArrayBuffer | undefined): void {
+  var mac = serviceData && beaconMacIn(new Uint8Array(serviceData));
   if (identity && mac && beaconIsGenuine(sha256, identity.beaconKey, getTime(), mac)) openSyncWindow(false);
 }
 
+/**
+ * A scanned device, as Espruino parsed its advert (advert.ts spells out both formats): a GAEN RPI ‖ AEM in
+ * service data 0xFD6F, a Bluezone ID in manufacturer data of company 0x22B5, or else, having passed the scan
+ * filter by our service data, maybe a collection point's beacon.
+ */
 function onDevice(device: BluetoothScanDevice): void {
-  var data = new Uint8Array(device.data);
-  var received = parseAdvert(data);
-  if (!received) return onBeacon(data);
+  var serviceData = device.serviceData || {};
+  var gaen = new Uint8Array(serviceData["fd6f"] || []);
+  var bluezone = new Uint8Array(device.manufacturer === BLUEZONE_COMPANY_ID ? device.manufacturerData! : []);
+  var isGaen = gaen.length === RPI_BYTES + AEM_BYTES;
+  if (!isGaen && bluezone.length !== BLUEZONE_ID_BYTES) return onBeacon(serviceData[SYNC_SERVICE_UUID]);
   heardThisScan++;
-  encounters.sighting(device.id, received.id, received.profile, received.aem ? received.aem[1] : 0, device.rssi, getTime());
+  // AEM byte 1 carries the TX power; Bluezone has none (gaen[17] is then undefined, and ignored).
+  encounters.sighting(device.id, isGaen ? gaen.subarray(0, RPI_BYTES) : bluezone, isGaen ? "gaen" : "bluezone", gaen[RPI_BYTES + 1], device.rssi, getTime());
 }
 
 /** Starts one scan; it ends itself after the configured window. */

@@ -324,7 +324,7 @@ export function encodeKeys(keys: ExposureKeys): Uint8Array {
   var parts: Uint8Array[] = [new Uint8Array([keys.teks.length])];
   /** Adds `day LE16 ‖ key`. */
   function addKey(day: number, hex: string): void {
-    parts.push(new Uint8Array([day & 0xff, day >> 8]), hexToBytes(hex) as Uint8Array);
+    parts.push(new Uint8Array([day, day >> 8]), hexToBytes(hex) as Uint8Array);
   }
   for (var i = 0; i < keys.teks.length; i++) addKey(keys.teks[i][0], keys.teks[i][1]);
   if (keys.bzKey) addKey(keys.bzDay, keys.bzKey);

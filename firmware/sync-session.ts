@@ -22,7 +22,7 @@
  * The receiver checks the MAC first, then that seq is above the last one it accepted (a replayed or
  * reordered message is refused), then decrypts.
  */
-import { asciiBytes, concatBytes, readField, writeFields } from "./bytes";
+import { asciiBytes, concatBytes, readField, uint32LE } from "./bytes";
 import { Sha256 } from "./crypto-types";
 import { hmacSha256 } from "./hmac";
 import { ERR_BAD_MAC, ERR_MALFORMED, ERR_REPLAY } from "./sync-errors";
@@ -91,9 +91,7 @@ export function newSession(sha256: Sha256, key: Uint8Array, sendDir: number): Se
 
   /** dir ‖ seq LE32: what MAC and keystream bind a message to. */
   function messageHeader(dir: number, seq: number): Uint8Array {
-    var header = new Uint8Array(1 + SEQ_BYTES);
-    writeFields(header, 0, [dir, seq], [1, SEQ_BYTES]);
-    return header;
+    return concatBytes([new Uint8Array([dir]), uint32LE(seq)]);
   }
 
   /** `data` XOR the keystream of the message with `header` (encrypts and decrypts). */

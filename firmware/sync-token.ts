@@ -26,7 +26,7 @@
  * same until a gateway sets the clock, which the gateway tries besides the current slots) and ignores
  * beacons, which it cannot check without the time.
  */
-import { bytesToHex, concatBytes, hexToBytes, writeFields } from "./bytes";
+import { bytesToHex, concatBytes, hexToBytes, uint32LE } from "./bytes";
 import { clockIsSet } from "./clock";
 import { Sha256 } from "./crypto-types";
 import { labelledMac, macMatches } from "./sync-session";
@@ -71,9 +71,7 @@ export function syncSlot(now: number): number {
 
 /** HMAC-SHA256(key, label ‖ slot LE32) truncated to `bytes`. */
 function slotMac(sha256: Sha256, key: Uint8Array, label: string, slot: number, bytes: number): Uint8Array {
-  var slotBytes = new Uint8Array(4);
-  writeFields(slotBytes, 0, [slot], [4]);
-  return labelledMac(sha256, key, label, [slotBytes], bytes);
+  return labelledMac(sha256, key, label, [uint32LE(slot)], bytes);
 }
 
 /** The token a tag with `tagKey` advertises during `slot`. */
@@ -141,10 +139,12 @@ export function parseSyncAdvert(data: Uint8Array): SyncAdvert | null {
   return serviceData && parseSyncServiceData(serviceData);
 }
 
-/** The MAC of a collection-point beacon in raw advertising bytes (of any size: beaconIsGenuine checks it), or null. */
-export function beaconMacIn(data: Uint8Array): Uint8Array | null {
-  var serviceData = syncServiceData(data);
-  return serviceData && serviceData[0] === KIND_BEACON ? serviceData.subarray(1) : null;
+/**
+ * The MAC of a collection-point beacon in our service data (`kind ‖ code`, as Espruino's scan hands it out
+ * by UUID), of any size (beaconIsGenuine checks it); null for another kind.
+ */
+export function beaconMacIn(serviceData: Uint8Array): Uint8Array | null {
+  return serviceData[0] === KIND_BEACON ? serviceData.subarray(1) : null;
 }
 
 /** The beacon MACs computed last (of slot − 1, slot and slot + 1), and from what. */

@@ -26,19 +26,21 @@ var FIRST_BACKOFF_S = 60;
 /** Longest backoff, s (after 9 failed links in a row). */
 var MAX_BACKOFF_S = 256 * 60;
 
-/** What the window policy remembers (RAM only: a reboot forgets a backoff, which costs nothing). */
-export interface SyncWindowState {
-  /** Tag time of the last window opened by a beacon; -Infinity for none. */
-  beaconWindowAt: number;
-  /** Tag time of the last link closed for failures. */
-  failedAt: number;
-  /** Length of the current backoff from failedAt, s; 0 when none. */
-  backoffS: number;
-}
+/**
+ * What the window policy remembers (RAM only: a reboot forgets a backoff, which costs nothing): the
+ * numbers at the indices below, in an array, whose indices the minifier writes as digits.
+ */
+export type SyncWindowState = number[];
+/** Tag time of the last window opened by a beacon; -Infinity for none. */
+var BEACON_WINDOW_AT = 0;
+/** Tag time of the last link closed for failures. */
+var FAILED_AT = 1;
+/** Length of the current backoff from FAILED_AT, s; 0 when none. */
+var BACKOFF_S = 2;
 
 /** A tag that has neither opened a window nor failed a link. */
 export function newSyncWindowState(): SyncWindowState {
-  return { beaconWindowAt: -Infinity, failedAt: 0, backoffS: 0 };
+  return [-Infinity, 0, 0];
 }
 
 /**
@@ -49,21 +51,21 @@ export function mayOpenWindow(state: SyncWindowState, now: number, byButton: boo
   function within(start: number, seconds: number): boolean {
     return now >= start && now - start < seconds;
   }
-  return byButton || !(within(state.beaconWindowAt, BEACON_WINDOW_GAP_S) || within(state.failedAt, state.backoffS));
+  return byButton || !(within(state[BEACON_WINDOW_AT], BEACON_WINDOW_GAP_S) || within(state[FAILED_AT], state[BACKOFF_S]));
 }
 
 /** Notes a window opened by a beacon at `now`: the 30-minute gap starts. */
 export function beaconWindowOpened(state: SyncWindowState, now: number): void {
-  state.beaconWindowAt = now;
+  state[BEACON_WINDOW_AT] = now;
 }
 
 /** Notes a link closed for failures at `now`: the backoff doubles. */
 export function linkFailed(state: SyncWindowState, now: number): void {
-  state.backoffS = state.backoffS ? Math.min(2 * state.backoffS, MAX_BACKOFF_S) : FIRST_BACKOFF_S;
-  state.failedAt = now;
+  state[BACKOFF_S] = state[BACKOFF_S] ? Math.min(2 * state[BACKOFF_S], MAX_BACKOFF_S) : FIRST_BACKOFF_S;
+  state[FAILED_AT] = now;
 }
 
 /** Notes a handshake that succeeded: the backoff ends. */
 export function sessionOpened(state: SyncWindowState): void {
-  state.backoffS = 0;
+  state[BACKOFF_S] = 0;
 }

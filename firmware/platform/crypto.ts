@@ -20,12 +20,9 @@ export var aes128: Aes128Block = crypto.AES
     }
   : aes128EncryptBlock;
 
-/** `count` bytes from the hardware random number generator. */
+/** `count` bytes from the hardware random number generator: the low byte of one E.hwRand() each. */
 export function randomBytes(count: number): Uint8Array {
   var bytes = new Uint8Array(count);
-  for (var i = 0; i < count; i += 4) {
-    var word = E.hwRand();
-    for (var j = 0; j < 4 && i + j < count; j++) bytes[i + j] = (word >> (8 * j)) & 0xff;
-  }
+  for (var i = 0; i < count; i++) bytes[i] = E.hwRand();
   return bytes;
 }

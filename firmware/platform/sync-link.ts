@@ -20,31 +20,28 @@ var linkTimer: number | undefined;
 var connected = false;
 var onWindowClosed: () => void;
 
-/** Sends `fragments` as notifications in order. */
-function notifyAll(fragments: Uint8Array[]): void {
-  for (var i = 0; i < fragments.length; i++) {
-    var update: any = {};
-    update[SYNC_SERVICE_UUID] = {};
-    update[SYNC_SERVICE_UUID][SYNC_TO_GATEWAY_UUID] = { value: fragments[i], notify: true };
-    NRF.updateServices(update);
-  }
+/** `{ <sync service>: { <characteristic>: properties } }`, the form NRF.setServices and NRF.updateServices take. */
+function syncService(characteristic: string, properties: any): any {
+  var service: any = {};
+  service[SYNC_SERVICE_UUID] = {};
+  service[SYNC_SERVICE_UUID][characteristic] = properties;
+  return service;
 }
 
 /** Sets up the sync service (with the console's UART only in a debug build); `closed` runs when a window ends. */
 export function setUpSyncLink(sync: TagSync, closed: () => void): void {
   onWindowClosed = closed;
-  var service: any = {};
-  service[SYNC_SERVICE_UUID] = {};
-  service[SYNC_SERVICE_UUID][SYNC_TO_TAG_UUID] = {
+  var service = syncService(SYNC_TO_TAG_UUID, {
     writable: true,
     maxLen: MAX_MTU - 3,
     onWrite: function (event: { data: ArrayBuffer }) {
       if (sync.inSession()) watchLink(LINK_IDLE_S);
       var reply = sync.received(new Uint8Array(event.data));
-      notifyAll(reply.send);
+      // The fragments go out as notifications, in order.
+      for (var i = 0; i < reply.send.length; i++) NRF.updateServices(syncService(SYNC_TO_GATEWAY_UUID, { value: reply.send[i], notify: true }));
       if (reply.close) NRF.disconnect();
     },
-  };
+  });
   service[SYNC_SERVICE_UUID][SYNC_TO_GATEWAY_UUID] = { notify: true, readable: true, maxLen: MAX_MTU - 3, value: [0] };
   NRF.setServices(service, { uart: DEBUG_BUILD });
   NRF.on("connect", function () {
