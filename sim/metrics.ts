@@ -11,10 +11,8 @@
 import { DEFAULT_BLUEZONE_TX_POWER_DBM, DEFAULT_SCAN_PERIOD_MINUTES, exposuresOf } from "../tools/gateway/matching";
 import { CWA_FIRST_RULE, RiskRule, ScoredRecord } from "../tools/gateway/risk-rule";
 import type { PowerReport } from "./espruino/power";
-import { Phone } from "./phones";
 import type { AirDevice } from "./radio";
 import { SimulationOutcome } from "./simulation";
-import { PairDay } from "./truth";
 import { DAY_S } from "./world";
 
 /**
@@ -265,16 +263,6 @@ export function truthSummary(outcome: SimulationOutcome): TruthSummary {
     diagnosed: outcome.infections.filter((i) => i.diagnosedAt !== null).length,
     published: outcome.infections.filter((i) => i.publishedAt !== null).length,
   };
-}
-
-/** Close time (minutes) of close contacts and of near misses, for the report's histogram. */
-export function closeMinutes(pairDays: readonly PairDay[]): number[] {
-  return pairDays.map((p) => p.seconds / 60);
-}
-
-/** The phones of a run by app (for the report). */
-export function phonesByApp(phones: readonly Phone[]): Record<"gaen" | "bluezone", number> {
-  return { gaen: phones.filter((p) => p.app === "gaen").length, bluezone: phones.filter((p) => p.app === "bluezone").length };
 }
 
 /** Syncs of a run: how many of each kind, how they ended, how long the collection points' took. */

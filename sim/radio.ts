@@ -183,8 +183,7 @@ export class Radio {
     const dx = b.x - a.x;
     const dy = b.y - a.y;
     const env = this.environment(this.world.places[a.place]!, this.world.places[b.place]!);
-    const blocks = (p: { heading: number | null }, ddx: number, ddy: number) => (p.heading !== null && bodyBlocks(p.heading, ddx, ddy) ? 1 : 0);
-    const bodies = blocks(a, dx, dy) + blocks(b, -dx, -dy);
+    const bodies = (a.heading !== null && bodyBlocks(a.heading, dx, dy) ? 1 : 0) + (b.heading !== null && bodyBlocks(b.heading, -dx, -dy) ? 1 : 0);
     return { distanceM: Math.hypot(dx, dy), walls: this.walls(a.place, b.place), bodies, n: env.n, sigma: env.sigma };
   }
 

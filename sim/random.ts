@@ -1,49 +1,18 @@
 /**
  * Seeded pseudo-random numbers for the simulator, so that `--seed` makes a run repeatable.
  *
- * Generator: sfc32 (Chris Doty-Humphrey's Small Fast Counter, as in PractRand), 128 bits of state, seeded by
- * hashing a text key. Each model takes its own stream with `fork(label)`, whose key is the parent's key plus
- * the label: a stream never depends on how many numbers another stream drew, so adding a draw to the radio
- * model does not move every resident's schedule.
+ * The generator is the host runtime's (sim/espruino/random.ts: sfc32 seeded from a hashed key). Each model
+ * takes its own stream with `fork(label)`, whose key is the parent's key plus the label: a stream never
+ * depends on how many numbers another stream drew, so adding a draw to the radio model does not move
+ * every resident's schedule.
  */
+import { hash32, Random as Sfc32, seedValue } from "./espruino/random";
 
-/** Lanes of the key hash: four odd 32-bit constants (digits of the golden ratio, √2, √3, √5). */
-const HASH_LANES = [0x9e3779b9, 0x6a09e667, 0xbb67ae85, 0x3c6ef372];
-/** Numbers drawn and dropped after seeding so that similar keys diverge at once. */
-const WARM_UP = 12;
 const TWO_POW_32 = 4294967296;
 
-/** Four 32-bit words mixed from a text key (multiply–xorshift per character, then a final avalanche). */
-export function hashKey(key: string): [number, number, number, number] {
-  const h = HASH_LANES.slice();
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    for (let lane = 0; lane < 4; lane++) {
-      let x = Math.imul(h[lane]! ^ c, 0x85ebca6b + 2 * lane);
-      x ^= x >>> 13;
-      h[lane] = Math.imul(x, 0xc2b2ae35) ^ h[(lane + 1) & 3]!;
-    }
-  }
-  for (let lane = 0; lane < 4; lane++) h[lane] = avalanche(h[lane]! ^ key.length ^ (lane << 24));
-  return [h[0]! >>> 0, h[1]! >>> 0, h[2]! >>> 0, h[3]! >>> 0];
-}
-
-/** MurmurHash3's 32-bit finaliser: every input bit moves every output bit. */
-export function avalanche(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
-
-/** A uniform number in [0, 1) from any list of integers, without state: the same integers, the same number. */
+/** A uniform number in [0, 1) from integers, without state: the same integers, the same number. */
 export function hashUniform(seed: number, a: number, b: number, c: number): number {
-  let x = avalanche(seed ^ Math.imul(a | 0, 0x27d4eb2d));
-  x = avalanche(x ^ Math.imul(b | 0, 0x165667b1));
-  x = avalanche(x ^ Math.imul(c | 0, 0x9e3779b1));
-  return x / TWO_POW_32;
+  return hash32(seed, a, b, c) / TWO_POW_32;
 }
 
 /** A standard normal number from two stateless uniforms (Box–Muller). */
@@ -55,15 +24,11 @@ export function hashNormal(seed: number, a: number, b: number, c: number): numbe
 
 /** One stream of seeded pseudo-random numbers. */
 export class Random {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  private readonly source: Sfc32;
 
   /** A stream seeded from `key` (a `--seed` value, or a parent key plus labels). */
   constructor(readonly key: string) {
-    [this.a, this.b, this.c, this.d] = hashKey(key);
-    for (let i = 0; i < WARM_UP; i++) this.uint32();
+    this.source = new Sfc32(key);
   }
 
   /** An independent stream for one purpose, named by `label`. */
@@ -71,20 +36,14 @@ export class Random {
     return new Random(`${this.key}/${label}`);
   }
 
-  /** A 32-bit unsigned integer (one sfc32 step). */
+  /** A 32-bit unsigned integer. */
   uint32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
+    return this.source.uint32();
   }
 
   /** A uniform number in [0, 1). */
   next(): number {
-    return this.uint32() / TWO_POW_32;
+    return this.source.next();
   }
 
   /** A uniform number in [min, max). */
@@ -144,6 +103,6 @@ export class Random {
 
   /** A 32-bit seed for stateless draws (hashUniform, hashNormal) tied to this stream's key. */
   seed32(): number {
-    return hashKey(this.key)[0];
+    return seedValue(this.key);
   }
 }

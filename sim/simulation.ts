@@ -150,17 +150,6 @@ export class TagDevice implements AirDevice {
 }
 
 
-/** A packet a receiver kept, attributed to its sender by the simulator (the air knows who sent what). */
-export interface Heard {
-  /** World ms. */
-  time: number;
-  sender: number;
-  /** First 4 bytes of the ID, big-endian, as logs index them. */
-  prefix: number;
-  /** TX power the sender reported (GAEN metadata); null for Bluezone packets, which carry none. */
-  txPower: number | null;
-}
-
 /** A resident told of an exposure, and by which case's keys. */
 export interface Notification {
   resident: number;

@@ -75,9 +75,10 @@ describe("ground truth (sim/truth.ts)", () => {
   it("spreads an epidemic only along close time, from infectious residents", () => {
     const scenario = loadScenario("commune") as Scenario;
     const epidemic = { ...scenario.epidemic, initialInfections: 1, transmissionPerCloseMinute: 1, latentDays: 0, diagnosedShare: 1, diagnosisDays: [2, 2] as [number, number], publicationDelayDays: 1 };
+    // The first case is infected some time on day 0; the meetings come after, on days 1 and 2.
     const pairs: PairDay[] = [
-      { a: 0, b: 1, day: 20514, seconds: 600, first: DAY0 + 12 * H },
-      { a: 1, b: 2, day: 20515, seconds: 600, first: DAY0 + DAY_S + 12 * H },
+      { a: 0, b: 1, day: 20515, seconds: 600, first: DAY0 + DAY_S + 12 * H },
+      { a: 1, b: 2, day: 20516, seconds: 600, first: DAY0 + 2 * DAY_S + 12 * H },
     ];
     const infections = spreadEpidemic({ ...scenario, epidemic }, pairs, 4, DAY0, DAY0 + 10 * DAY_S, new Random("e"));
     const first = infections[0]!.resident;
