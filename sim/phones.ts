@@ -72,12 +72,22 @@ export const GAEN_PHONE = {
   scanPeriodSeconds: 300,
 };
 
-/** Bluezone app duty cycles (react-native-bluetooth-scan v3: ServiceTraceCovid timers). */
+/**
+ * Bluezone app duty cycles and radio settings (react-native-bluetooth-scan v3, ServiceTraceCovid: the on/off
+ * durations come from the server's scan config; startBroadCastBle advertises in ADVERTISE_MODE_LOW_POWER and
+ * sets no TX power level, so Android's default, ADVERTISE_TX_POWER_MEDIUM, applies; scans are LOW_LATENCY).
+ */
 export const BLUEZONE_PHONE = {
   advertOnSeconds: 15,
   advertOffSeconds: 15,
-  /** Android ADVERTISE_MODE_BALANCED, about 250 ms. */
-  advertIntervalMs: 250,
+  /** Android ADVERTISE_MODE_LOW_POWER: one advert a second. */
+  advertIntervalMs: 1000,
+  /**
+   * How much louder than the GAEN calibration's TX power (which is for GAEN's own, low, level) Bluezone
+   * sends: Android's MEDIUM (−7 dBm) over LOW (−15 dBm), AdvertisingSetParameters TX_POWER_* levels. An
+   * assumption that GAEN advertises at LOW, as microG does.
+   */
+  txAboveGaenDb: 8,
   scanOnSeconds: 40,
   scanOffSeconds: 260,
 };
@@ -108,6 +118,8 @@ export class Phone implements AirDevice {
   readonly txGainDb = 0;
   /** The phone reads RSSI low by its correction (GAEN adds the correction back). */
   readonly rssiOffsetDb: number;
+  /** Effective radiated power of its adverts, dBm: the calibrated TX power, and Bluezone's higher level. */
+  readonly txPowerDbm: number;
   /** Scan periods, s (the time each scan stands for in exposure scoring). */
   readonly scanPeriodSeconds: number;
   readonly log: PhoneSighting[] = [];
@@ -140,6 +152,7 @@ export class Phone implements AirDevice {
   ) {
     this.random = random;
     this.rssiOffsetDb = -calibration.rssiCorrection;
+    this.txPowerDbm = calibration.txPower + (app === "bluezone" ? BLUEZONE_PHONE.txAboveGaenDb : 0);
     if (app === "gaen") {
       this.intervalMs = Math.round(random.uniform(GAEN_PHONE.advertIntervalMs[0], GAEN_PHONE.advertIntervalMs[1]));
       this.scanPeriodSeconds = GAEN_PHONE.scanPeriodSeconds;
@@ -210,7 +223,7 @@ export class Phone implements AirDevice {
     if (this.airIndex !== slot) {
       const duty = BLUEZONE_PHONE.advertOnSeconds / (BLUEZONE_PHONE.advertOnSeconds + BLUEZONE_PHONE.advertOffSeconds);
       this.airIndex = slot;
-      this.air = { txPowerDbm: this.calibration.txPower, eventsPerSecond: rate * duty, packets: [this.bluezonePacket(from)], address: this.address(slot) };
+      this.air = { txPowerDbm: this.txPowerDbm, eventsPerSecond: rate * duty, packets: [this.bluezonePacket(from)], address: this.address(slot) };
     }
     return this.air;
   }
@@ -242,7 +255,7 @@ export class Phone implements AirDevice {
       const tek = this.tekOfDay(day);
       const rpi = rollingProximityIdentifier(nodeAes128, deriveRpik(nodeSha256, tek), enIntervalNumber(seconds));
       const aem = aemCrypt(nodeAes128, deriveAemk(nodeSha256, tek), rpi, bluetoothMetadata(this.calibration.txPower));
-      run = { from: at, until: this.rotations[i + 1]!, packets: [gaenAdvert(rpi, aem)], intervalMs: this.intervalMs, txPowerDbm: this.calibration.txPower, address: this.address(i) };
+      run = { from: at, until: this.rotations[i + 1]!, packets: [gaenAdvert(rpi, aem)], intervalMs: this.intervalMs, txPowerDbm: this.txPowerDbm, address: this.address(i) };
       this.gaenRuns.set(i, run);
     }
     return run;
@@ -282,7 +295,7 @@ export class Phone implements AirDevice {
         const pieceUntil = Math.min(runUntil, slotEnd);
         if (pieceUntil > from) {
           const slot = Math.floor(runFrom / slotMs);
-          out.push({ from: runFrom, until: pieceUntil, packets: [this.bluezonePacket(runFrom)], intervalMs: this.intervalMs, txPowerDbm: this.calibration.txPower, address: this.address(slot) });
+          out.push({ from: runFrom, until: pieceUntil, packets: [this.bluezonePacket(runFrom)], intervalMs: this.intervalMs, txPowerDbm: this.txPowerDbm, address: this.address(slot) });
         }
         runFrom = pieceUntil;
       }
