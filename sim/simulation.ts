@@ -7,11 +7,14 @@
  * bundle does with the Espruino globals; the simulator watches its radio (what it advertises, when it
  * scans) and hands it the packets that reach it.
  *
- * - Tags: after each of a tag's events the engine looks at its scan state; when a scan starts, deliveries
- *   are computed a slice at a time (radio.receiveWindow over the senders near it) and each packet is handed
- *   over at its own time. A packet whose sender changed what it sends before that time is dropped.
- * - Phones: host code with known scan windows, so each scan is computed once it is over, from the senders'
- *   adverts of that window (the tags' from the runtime's advertising history).
+ * - Tags: after each of a tag's events the engine looks at its scan state; when a scan starts, who can be
+ *   heard is worked out once (radio.reach), deliveries are computed a 100 ms slice at a time
+ *   (radio.receiveEvents) and each packet is handed over at its own time. A packet whose sender changed
+ *   what it sends before that time is dropped.
+ * - Phones: host code with known scan windows, so each scan is computed once it is over, in aggregate
+ *   (radio.receiveAggregate), from what the senders had on air.
+ * - The gateway (sim/gateway.ts): provisioning at the start, the collection point on collection days, key
+ *   publication for positive cases, the morning match, and a last sync of every tag at the end.
  * - Who is near: residents in places from which the receiver's place can be heard (radio.placesNear).
  *
  * One thread: every tag may hear every other within milliseconds, and what a tag sends, and when it scans,
@@ -74,6 +77,7 @@ export function bundleTagFactory(bundle: string): TagFactory {
     return tag;
   };
 }
+
 /**
  * The shared clock as one tag sees it: its actions run on the shared queue, and after each one the engine
  * looks at the tag's radio (a scan may have started). Only the scheduling calls are forwarded; the facade's
@@ -148,7 +152,6 @@ export class TagDevice implements AirDevice {
   private airOf: object | null = null;
   private air: AirState | null = null;
 }
-
 
 /** A resident told of an exposure, and by which case's keys. */
 export interface Notification {
