@@ -66,7 +66,8 @@ export function applyConfig(current: TagConfig, patch: any): TagConfig | null {
   for (name in patch) {
     var value = patch[name];
     var setting = SETTINGS[CONFIG_SETTINGS.indexOf(name)];
-    var valid = setting && (setting.length > 2 ? typeof value === "number" && value >= setting[2]! && value <= setting[3]! : typeof value === "boolean");
+    // The default's type, and a number within its range (NaN is in none).
+    var valid = setting && typeof value === typeof setting[1] && (setting.length < 3 || (value >= setting[2]! && value <= setting[3]!));
     if (!valid) return null;
     next[name] = value;
   }

@@ -25,7 +25,7 @@
  * tag and fetches the next (a separate acknowledgement would double the round trips of a log upload).
  * HELLO carries the gateway's ATT MTU because Espruino does not tell the tag the negotiated one.
  */
-import { asciiBytes, bytesToHex, concatBytes, hexToBytes, readField, readFields, writeFields } from "./bytes";
+import { asciiBytes, bytesToHex, concatBytes, hexToBytes, readField, readFields, uint32LE, writeFields } from "./bytes";
 import { ClockRecord } from "./clock";
 import { CONFIG_SETTINGS, DEFAULT_CONFIG, TagConfig } from "./config";
 import { RECORD_BYTES } from "./encounter";
@@ -285,7 +285,7 @@ export function encodeLogChunk(records: LogRecord[], from: number, room: number)
     at += RECORD_BYTES;
     next = record.cursor + 1;
   }
-  writeFields(body, 0, [next], [4]);
+  body.set(uint32LE(next));
   return body.subarray(0, at);
 }
 

@@ -96,12 +96,12 @@ export function newSession(sha256: Sha256, key: Uint8Array, sendDir: number): Se
 
   /** `data` XOR the keystream of the message with `header` (encrypts and decrypts). */
   function crypt(header: Uint8Array, data: Uint8Array): Uint8Array {
-    var out = new Uint8Array(data.length);
+    var out = data.slice();
     var block: Uint8Array = out; // replaced at i = 0
     for (var i = 0; i < data.length; i++) {
       // Block counter: at most 16 blocks in a 512-byte message.
       if (!(i % KEYSTREAM_BLOCK_BYTES)) block = labelledMac(sha256, key, "zt-enc", [header, new Uint8Array([i / KEYSTREAM_BLOCK_BYTES])], KEYSTREAM_BLOCK_BYTES);
-      out[i] = data[i] ^ block[i % KEYSTREAM_BLOCK_BYTES];
+      out[i] ^= block[i % KEYSTREAM_BLOCK_BYTES];
     }
     return out;
   }
@@ -120,7 +120,8 @@ export function newSession(sha256: Sha256, key: Uint8Array, sendDir: number): Se
     unseal: function (sealed) {
       if (sealed.length < SEAL_OVERHEAD) return ERR_MALFORMED;
       var seq = readField(sealed, 0, SEQ_BYTES);
-      var header = messageHeader(sendDir === TO_TAG ? TO_GATEWAY : TO_TAG, seq);
+      // The other side's direction: TO_TAG + TO_GATEWAY = 3.
+      var header = messageHeader(3 - sendDir, seq);
       var ciphertext = sealed.subarray(SEQ_BYTES, sealed.length - MAC_BYTES);
       if (!macMatches(messageMac(header, ciphertext), sealed.subarray(sealed.length - MAC_BYTES))) return ERR_BAD_MAC;
       if (seq <= accepted) return ERR_REPLAY;

@@ -3,6 +3,7 @@
  * adverts of phones and other tags. NRF.setAddress restarts the Bluetooth stack, which drops scanning,
  * so an address change re-applies a scan in progress.
  */
+import { bytesToHex } from "../bytes";
 import { SYNC_SERVICE_UUID } from "../sync-token";
 import { randomBytes } from "./crypto";
 
@@ -20,9 +21,10 @@ var scanCallback: ((device: BluetoothScanDevice) => void) | null = null;
 function randomStaticAddress(): string {
   var bytes = randomBytes(6);
   bytes[0] |= 0xc0;
-  var parts: string[] = [];
-  for (var i = 0; i < 6; i++) parts.push((bytes[i] + 0x100).toString(16).substr(1));
-  return parts.join(":") + " random";
+  var hex = bytesToHex(bytes);
+  var address = hex.substr(0, 2);
+  for (var i = 2; i < 12; i += 2) address += ":" + hex.substr(i, 2);
+  return address + " random";
 }
 
 /**
@@ -33,7 +35,8 @@ export function advertise(packets: Uint8Array[] | Uint8Array, intervalMs: number
   NRF.wake();
   NRF.setAddress(randomStaticAddress());
   NRF.setTxPower(txPower);
-  NRF.setAdvertising(packets as any, { interval: intervalMs, connectable: connectable, scannable: false, showName: false, manufacturer: false });
+  // Raw packets go on air as they are: Espruino adds no name and no manufacturer data to them.
+  NRF.setAdvertising(packets as any, { interval: intervalMs, connectable: connectable, scannable: false });
   if (scanCallback) NRF.setScan(scanCallback, SCAN_OPTIONS);
 }
 
