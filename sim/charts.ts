@@ -6,7 +6,7 @@
 /** Chart size, px. */
 const WIDTH = 560;
 const HEIGHT = 240;
-const MARGIN = { left: 48, right: 12, top: 14, bottom: 42 };
+const MARGIN = { left: 48, right: 12, top: 26, bottom: 42 };
 /** Series colours (colour-blind-safe Okabe–Ito palette). */
 export const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"];
 
@@ -51,8 +51,16 @@ function axes(x0: number, x1: number, y0: number, y1: number, xLabel: string, yL
   return { svg, x, y };
 }
 
+/** Series names in a row above the plot area. */
 function legend(series: readonly string[]): string {
-  return series.map((name, i) => `<rect x="${WIDTH - 150}" y="${MARGIN.top + i * 14}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${WIDTH - 136}" y="${MARGIN.top + 9 + i * 14}">${escapeXml(name)}</text>`).join("");
+  let x = MARGIN.left;
+  return series
+    .map((name, i) => {
+      const item = `<rect x="${x}" y="6" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${x + 14}" y="15">${escapeXml(name)}</text>`;
+      x += 24 + name.length * 6;
+      return item;
+    })
+    .join("");
 }
 
 /** Grouped bars: one group per category, one bar per series (values may be null: no bar). */

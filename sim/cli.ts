@@ -13,8 +13,8 @@ import { gatewayDirs } from "./gateway";
 import { bundleTagFactory, simulate } from "./simulation";
 import { buildResult, consoleSummary, Performance, writeOutputs } from "./report";
 
-/** The firmware as uploaded to tags (npm run build). */
-const DEFAULT_BUNDLE = "dist/tag.min.js";
+/** The firmware as uploaded to tags: the pretokenised bytes EspruinoTools stores as .bootcde (npm run build). */
+const DEFAULT_BUNDLE = "dist/tag.bootcde";
 const DEFAULT_SEED = "zonetag";
 
 /** A parser for an integer option within [min, max]. */
@@ -50,7 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("-r, --residents <count>", "residents of the commune", integer("--residents", 2, MAX_RESIDENTS))
     .option("--seed <text>", "seed: the same seed gives the same result.json", DEFAULT_SEED)
     .option("-o, --out <dir>", "output folder (default out/<scenario>-<seed>)")
-    .option("--bundle <file>", "firmware bundle the tags run", DEFAULT_BUNDLE)
+    .option("--bundle <file>", "firmware the tags run: the uploaded .bootcde, or a .js bundle", DEFAULT_BUNDLE)
     .option("--no-progress", "no progress bar")
     .showHelpAfterError()
     .exitOverride();
@@ -66,7 +66,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const scenario = applyOverrides(loaded, { days: options.days, residents: options.residents, tags: options.tags });
   if (isScenarioErrors(scenario)) return fail(scenario.errors.join("\n"));
   if (!existsSync(options.bundle)) return fail(`firmware bundle ${options.bundle} not found: run "npm run build" first, or give --bundle`);
-  const bundle = readFileSync(options.bundle, "utf8");
+  // A .bootcde is bytes (pretokenised); a .js file is source text.
+  const bundle = options.bundle.endsWith(".js") ? readFileSync(options.bundle, "utf8") : new Uint8Array(readFileSync(options.bundle));
   const out = resolve(options.out ?? `out/${scenario.name}-${options.seed.replace(/[^A-Za-z0-9._-]/g, "_")}`);
   // The run's gateway keeps its data and the keys it published in the output folder, fresh each run.
   for (const dir of Object.values(gatewayDirs(out))) rmSync(dir, { recursive: true, force: true });

@@ -80,6 +80,11 @@ export function buildResult(outcome: SimulationOutcome): SimulationResult {
   };
 }
 
+/** "1 day", "14 days". */
+function days(n: number): string {
+  return `${n} day${n === 1 ? "" : "s"}`;
+}
+
 /** A number for tables: `digits` significant digits, or "—". */
 function fmt(v: number | null | undefined, digits = 3): string {
   return v === null || v === undefined || !Number.isFinite(v) ? "—" : String(Number(v.toPrecision(digits)));
@@ -96,7 +101,7 @@ export function textTable(header: readonly string[], rows: readonly (readonly st
 export function consoleSummary(result: SimulationResult, performance: Performance): string {
   const p = result.population;
   const out: string[] = [];
-  out.push(`${result.scenario.name}: ${p.residents} residents over ${result.scenario.days} days from ${result.scenario.startDate} (seed ${result.scenario.seed})`);
+  out.push(`${result.scenario.name}: ${p.residents} residents over ${days(result.scenario.days)} from ${result.scenario.startDate} (seed ${result.scenario.seed})`);
   out.push(`carrying: ${p.tags} tags, ${p.gaenPhones} GAEN phones, ${p.bluezonePhones} Bluezone phones, ${p.nothing} nothing`);
   out.push(`ground truth: ${p.closeContacts} close contacts (${fmt(p.closeContactsPerDay)} a day); ${p.infections} infections, ${p.diagnosed} diagnosed, ${p.published} with keys published`);
   out.push("");
@@ -175,7 +180,7 @@ th{background:#f3f3f3}.grid{display:flex;flex-wrap:wrap;gap:1em}.grid figure{mar
 code{font-size:.9em}
 </style></head><body>
 <h1>zonetag simulation: ${escapeXml(result.scenario.name)}</h1>
-<p>${p.residents} residents over ${result.scenario.days} days from ${escapeXml(result.scenario.startDate)}, seed <code>${escapeXml(result.scenario.seed)}</code>.
+<p>${p.residents} residents over ${days(result.scenario.days)} from ${escapeXml(result.scenario.startDate)}, seed <code>${escapeXml(result.scenario.seed)}</code>.
 Carrying: ${p.tags} tags, ${p.gaenPhones} GAEN phones, ${p.bluezonePhones} Bluezone phones; ${p.nothing} residents carry nothing.
 Ground truth: ${p.closeContacts} close contacts (≤ 2 m, ≥ 15 minutes in a UTC day; ${fmt(p.closeContactsPerDay)} a day), ${p.infections} infections, ${p.diagnosed} diagnosed, ${p.published} with keys published.</p>
 <p>Run: ${fmt(performance.tagHours, 6)} tag-hours in ${fmt(performance.wallSeconds)} s (${fmt(performance.tagHoursPerSecond)} tag-hours/s), peak RSS ${fmt(performance.peakRssMb)} MB.</p>

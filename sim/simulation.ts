@@ -68,8 +68,11 @@ export interface TagSpec {
 /** Makes a tag (the real firmware in the host runtime) for a resident, powered on and not yet provisioned. */
 export type TagFactory = (spec: TagSpec) => HostTag;
 
-/** Tags running `bundle` (dist/tag.min.js, as uploaded) on a Puck.js, battery in: the gateway provisions them. */
-export function bundleTagFactory(bundle: string): TagFactory {
+/**
+ * Tags running `bundle` on a Puck.js, battery in: the gateway provisions them. The bundle is what is uploaded
+ * (dist/tag.bootcde, pretokenised bytes) or a JavaScript source.
+ */
+export function bundleTagFactory(bundle: string | Uint8Array): TagFactory {
   return (spec) => {
     const tag = new HostTag({ scheduler: spec.scheduler, seed: spec.seed, name: `tag-r${spec.resident.index}` });
     tag.flash(bundle);

@@ -5,8 +5,8 @@ import { bundleTagFactory, simulate } from "../../sim/simulation";
 import { buildResult } from "../../sim/report";
 import { DIRECTIONS } from "../../sim/metrics";
 
-/** The uploaded firmware (npm test builds it first). */
-const bundle = readFileSync("dist/tag.min.js", "utf8");
+/** The firmware as uploaded (npm test builds it first). */
+const bundle = new Uint8Array(readFileSync("dist/tag.bootcde"));
 /** A small commune for a day: 40 residents, 8 tags. */
 const small = applyOverrides(loadScenario("commune") as Scenario, { days: 1, residents: 40, tags: 8 }) as Scenario;
 
