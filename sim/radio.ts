@@ -256,7 +256,7 @@ export interface AdvertEvent {
 }
 
 /** One link as a receiver keeps it: the path gain and, once asked for, the three channels' offsets. */
-interface LinkEntry {
+export interface LinkEntry {
   gainDb: number;
   channelDb: number[] | null;
 }
@@ -392,6 +392,19 @@ export interface Candidate {
 /** Where a device is: the track segment of its wearer now, or its fixture. */
 export type SpotOf = (device: AirDevice) => number;
 
+/** A sender a receiver could hear at all while both stay where they are, with the link between them. */
+export interface Audible {
+  device: AirDevice;
+  segment: number;
+  link: LinkEntry;
+}
+
+/** The senders a receiver could hear at all, and where the receiver stands. */
+export interface AudibleSet {
+  rxSegment: number;
+  audible: Audible[];
+}
+
 /** The senders a receiver can hear during a scan, and where the receiver stands. */
 export interface Reach {
   rxSegment: number;
@@ -399,26 +412,36 @@ export interface Reach {
 }
 
 /**
- * The senders a receiver might hear in a window, with their mean received power and collision chance.
- * `spotOf` tells where each device is for the window (people stand still for minutes, so one track
- * segment stands for a scan of seconds).
+ * Of `senders`, those the receiver could hear at all (a path gain above −Infinity) where everyone stands
+ * now, as `spotOf` tells. Depends only on positions, so it stays valid while nobody near moves.
  */
-export function reach(radio: Radio, receiver: AirDevice, window: ScanWindow, senders: readonly AirDevice[], spotOf: SpotOf): Reach {
+export function audible(radio: Radio, receiver: AirDevice, senders: readonly AirDevice[], spotOf: SpotOf): AudibleSet {
   const rxSegment = spotOf(receiver);
-  const candidates: Candidate[] = [];
-  if (radio.placeOf(rxSegment) === AWAY) return { rxSegment, candidates };
-  const sensitivity = radio.sensitivity(receiver.kind);
+  const out: Audible[] = [];
+  if (radio.placeOf(rxSegment) === AWAY) return { rxSegment, audible: out };
   for (const device of senders) {
     if (device === receiver || (device.resident >= 0 && device.resident === receiver.resident)) continue;
     const segment = spotOf(device);
     if (radio.placeOf(segment) === AWAY) continue;
     const link = receiver.links.entry(radio, rxSegment, segment);
-    if (link.gainDb === -Infinity) continue;
+    if (link.gainDb !== -Infinity) out.push({ device, segment, link });
+  }
+  return { rxSegment, audible: out };
+}
+
+/**
+ * The audible senders that have something on air in a window and arrive strong enough to be heard at
+ * times, with their mean received power and their chance to be lost in a collision.
+ */
+export function reach(radio: Radio, receiver: AirDevice, window: ScanWindow, { rxSegment, audible }: AudibleSet): Reach {
+  const candidates: Candidate[] = [];
+  const sensitivity = radio.sensitivity(receiver.kind);
+  const margin = 3 * radio.values.channelSigma + 3 * radio.values.packetSigma;
+  for (const { device, segment, link } of audible) {
     const air = device.airState(window.from, window.until);
     if (!air || air.eventsPerSecond <= 0) continue;
     const meanDbm = air.txPowerDbm + device.txGainDb + link.gainDb;
-    if (meanDbm + 3 * radio.values.channelSigma + 3 * radio.values.packetSigma < sensitivity) continue;
-    candidates.push({ device, air, segment, link, meanDbm, collision: 0 });
+    if (meanDbm + margin >= sensitivity) candidates.push({ device, air, segment, link, meanDbm, collision: 0 });
   }
   // Unslotted-ALOHA collisions: a packet is lost when another sender's packet on the same channel overlaps
   // it (vulnerable time 2 × airtime) and is not weaker by the capture margin.

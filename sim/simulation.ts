@@ -36,7 +36,7 @@ import { HostTag } from "./espruino/tag";
 import type { PowerReport } from "./espruino/power";
 import { GATEWAY_SCAN_SLICE_MS, gatewayDirs, GatewayNotification, Publication, Pump, SimGateway, SyncRecord } from "./gateway";
 import { Phone, PHONE_CALIBRATIONS } from "./phones";
-import { AdvertEvent, AirDevice, AirState, Radio, RadioValues, radioValues, reach, Reach, Reception, ReceiverLinks, receiveAggregate, receiveEvents, ScanWindow, WindowHeard } from "./radio";
+import { AdvertEvent, AirDevice, AirState, audible, AudibleSet, Radio, RadioValues, radioValues, reach, Reach, Reception, ReceiverLinks, receiveAggregate, receiveEvents, ScanWindow, WindowHeard } from "./radio";
 import { Random } from "./random";
 import { Scenario } from "./scenario";
 import { closeContacts, closeTime, Infection, PairDay, spreadEpidemic } from "./truth";
@@ -280,10 +280,27 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
     }
     return near;
   };
-  const sendersNear = (resident: number) => devicesNear(world.tracks.place[occupancy.segment[resident]!]!);
 
   /** Where a device is now (devicesNear has moved the occupancy to now). */
   const spotNow = (device: AirDevice) => (device.resident < 0 ? gateway.device.spot : occupancy.segment[device.resident]!);
+
+  /**
+   * Who a receiver could hear at all where everyone stands now. Kept per receiver and reused while it and
+   * everyone in the places within its range stay put (all night long, for most): a scan then only asks
+   * the senders what they have on air.
+   */
+  const audibleSets = new Map<AirDevice, { rxSegment: number; versions: Int32Array; set: AudibleSet }>();
+  const audibleNow = (receiver: AirDevice): AudibleSet => {
+    occupancy.advanceTo(scheduler.now() / 1000);
+    const rxSegment = spotNow(receiver);
+    const place = radio.placeOf(rxSegment);
+    const places = place === AWAY ? [] : radio.placesNear(place);
+    const kept = audibleSets.get(receiver);
+    if (kept && kept.rxSegment === rxSegment && places.every((p, i) => kept.versions[i] === occupancy.version[p.place])) return kept.set;
+    const set = audible(radio, receiver, devicesNear(place), spotNow);
+    audibleSets.set(receiver, { rxSegment, versions: Int32Array.from(places.map((p) => occupancy.version[p.place]!)), set });
+    return set;
+  };
 
   // Tag scans: who can be heard is worked out when a scan starts; deliveries a slice at a time while it runs.
   const planTagSlice = (tag: TagDevice, from: number) => {
@@ -313,7 +330,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
     if (!state.scanning || state.since === tag.scanSince) return;
     const now = scheduler.now();
     tag.scanSince = state.since;
-    tag.scanReach = reach(radio, tag, { from: now, until: now + TAG_SLICE_MS }, sendersNear(tag.resident), spotNow);
+    tag.scanReach = reach(radio, tag, { from: now, until: now + TAG_SLICE_MS }, audibleNow(tag));
     planTagSlice(tag, now);
   };
 
@@ -333,7 +350,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
     const windows = devicesNear(hall.index).filter(opensWindow);
     const heard = new Set<number>();
     if (windows.length > 0) {
-      receiveEvents(radio, gateway.device, reach(radio, gateway.device, window, windows, spotNow), window, window, airRandom, (r) => {
+      receiveEvents(radio, gateway.device, reach(radio, gateway.device, window, audible(radio, gateway.device, windows, spotNow)), window, window, airRandom, (r) => {
         if (heard.has(r.from)) return;
         heard.add(r.from);
         scheduler.at(r.time, () => gateway.heard(devices[r.from] as TagDevice, r.address, r.packet, r.rssi));
@@ -371,7 +388,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
       // Phones keep only what tags send (phone-to-phone detection is not what this simulator measures);
       // other phones' adverts still collide.
       const keep = (sender: AirDevice, packet: Uint8Array) => sender instanceof TagDevice && phone.accept(packet);
-      receiveAggregate(radio, phone, reach(radio, phone, next, sendersNear(phone.resident), spotNow), next, airRandom, keep, (h) => heard.push(h));
+      receiveAggregate(radio, phone, reach(radio, phone, next, audibleNow(phone)), next, airRandom, keep, (h) => heard.push(h));
       for (const h of heard) noteSender(h.packet, h.from, h.txPowerDbm, next.from);
       phone.record(next, heard);
       planPhoneScan(phone, next.from + 1);

@@ -494,6 +494,8 @@ export class Occupancy {
   readonly segment: Int32Array;
   /** Residents in each place now (unordered). */
   readonly occupants: number[][];
+  /** Per place, a count that changes whenever someone arrives, leaves or moves there. */
+  readonly version: Int32Array;
   private readonly slot: Int32Array;
   /** Min-heap of residents by the end of their current segment. */
   private readonly heap: Int32Array;
@@ -505,6 +507,7 @@ export class Occupancy {
     this.slot = new Int32Array(n).fill(-1);
     this.heap = new Int32Array(n);
     this.occupants = world.places.map(() => []);
+    this.version = new Int32Array(world.places.length);
     for (let r = 0; r < n; r++) {
       this.segment[r] = world.tracks.first[r]!;
       this.enter(r);
@@ -555,6 +558,7 @@ export class Occupancy {
   private enter(r: number): void {
     const place = this.world.tracks.place[this.segment[r]!]!;
     if (place === AWAY) return;
+    this.version[place]!++;
     this.slot[r] = this.occupants[place]!.length;
     this.occupants[place]!.push(r);
   }
@@ -562,6 +566,7 @@ export class Occupancy {
   private leave(r: number): void {
     const place = this.world.tracks.place[this.segment[r]!]!;
     if (place === AWAY) return;
+    this.version[place]!++;
     const list = this.occupants[place]!;
     const i = this.slot[r]!;
     const moved = list.pop()!;

@@ -5,6 +5,7 @@ import {
   AdvertEvent,
   AirDevice,
   AirState,
+  audible,
   bodyBlocks,
   normalTail,
   pathLossDb,
@@ -131,7 +132,7 @@ describe("radio model (sim/radio.ts)", () => {
       const tx = beacon(1, sender, radio);
       const got: Reception[] = [];
       const window = { from: world.start * 1000, until: world.start * 1000 + 60_000 };
-      receiveEvents(radio, rx, reach(radio, rx, window, [tx], (d) => d.resident), window, window, new Random(seed), (r) => got.push(r));
+      receiveEvents(radio, rx, reach(radio, rx, window, audible(radio, rx, [tx], (d) => d.resident)), window, window, new Random(seed), (r) => got.push(r));
       return got;
     };
     const a = run("s", 1);
@@ -154,8 +155,8 @@ describe("radio model (sim/radio.ts)", () => {
     for (let k = 0; k < 200; k++) {
       const window = { from: world.start * 1000 + k * 300_000, until: world.start * 1000 + k * 300_000 + 40_000 };
       const heard: WindowHeard[] = [];
-      receiveEvents(radio, rx, reach(radio, rx, window, [tx], (d) => d.resident), window, window, new Random(`e${k}`), () => events++);
-      receiveAggregate(radio, rx, reach(radio, rx, window, [tx], (d) => d.resident), window, new Random(`a${k}`), () => true, (h) => heard.push(h));
+      receiveEvents(radio, rx, reach(radio, rx, window, audible(radio, rx, [tx], (d) => d.resident)), window, window, new Random(`e${k}`), () => events++);
+      receiveAggregate(radio, rx, reach(radio, rx, window, audible(radio, rx, [tx], (d) => d.resident)), window, new Random(`a${k}`), () => true, (h) => heard.push(h));
       for (const h of heard) aggregate += h.count;
     }
     expect(aggregate / events).to.be.within(0.9, 1.1);
