@@ -232,6 +232,23 @@ describe("gateway sync engine (tools/gateway/sync.ts)", () => {
     expect(tag.clock).to.not.equal(null);
   });
 
+  it("records no drift for a tag whose clock was unset (a new tag, or after a battery change)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "zonetag-engine-"));
+    const store = GatewayStore.open(dir);
+    const tag = new TestTag();
+    tag.time = 42; // the RTC restarted near 1970
+    tag.sync.buttonPressed();
+    const link = new SimulatedLink(tag, MTU_23);
+    const gatewayNow = TEST_DAY_START + 9 * 3600;
+    const report = await provisionTag(store, link, { tagId: "T0101", board: "PUCKJS", residentId: null }, { now: () => gatewayNow });
+    await link.done;
+    expect(report.outcome).to.equal("ok");
+    const row = store.tag("T0101");
+    expect(row && row.info && row.info.clockDriftS).to.equal(null);
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("ends with 'link lost' when a write to the tag fails, leaving the link closed", async () => {
     const { store, tag } = commune(100);
     const link = new SimulatedLink(tag, MTU_23);

@@ -162,7 +162,7 @@ function tagRows(tags: TagStatus[]): string[][] {
     t.residentName ?? "-",
     t.info ? `${t.info.batteryPercent} %` : "-",
     t.lastSync ? `${localTime(t.lastSync.startedAt)} ${t.lastSync.outcome ?? "running"}` : "never",
-    t.info ? `${t.info.clockDriftS.toFixed(1)} s` : "-",
+    !t.info ? "-" : t.info.clockDriftS === null ? "was unset" : `${t.info.clockDriftS.toFixed(1)} s`,
     t.info ? `${Math.round(t.info.storageFill * 100)} %` : "-",
     t.alert === t.alertOnTag ? t.alert : `${t.alert} (tag: ${t.alertOnTag}, set at next sync)`,
   ]);

@@ -70,8 +70,8 @@ export interface TagInfo {
   at: number;
   firmware: string;
   batteryPercent: number;
-  /** Clock error the gateway corrected, seconds (tag minus gateway). */
-  clockDriftS: number;
+  /** Clock error the gateway corrected, seconds (tag minus gateway); null when the tag's clock was unset. */
+  clockDriftS: number | null;
   /** Fill of the encounter log, 0..1. */
   storageFill: number;
 }

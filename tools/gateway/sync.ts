@@ -14,7 +14,7 @@
  * the same row under the store's UNIQUE constraint, nothing is stored twice.
  */
 import { randomBytes } from "node:crypto";
-import { ClockRecord } from "../../firmware/clock";
+import { ClockRecord, clockIsSet } from "../../firmware/clock";
 import { TagConfig } from "../../firmware/config";
 import { Sha256 } from "../../firmware/crypto-types";
 import { RECORD_BYTES } from "../../firmware/encounter";
@@ -142,7 +142,8 @@ async function syncOver(store: GatewayStore, tagId: string, connection: GatewayC
       at: Math.floor(now()),
       firmware: info.firmware,
       batteryPercent: info.batteryPercent,
-      clockDriftS: report.clock.offsetS,
+      // A tag whose clock was never set (new, or after a battery change) has no drift to speak of.
+      clockDriftS: clockIsSet(info.time) ? report.clock.offsetS : null,
       storageFill: info.storageFill,
     });
 
