@@ -36,7 +36,7 @@ import { HostTag } from "./espruino/tag";
 import type { PowerReport } from "./espruino/power";
 import { GATEWAY_SCAN_SLICE_MS, gatewayDirs, GatewayNotification, Publication, Pump, SimGateway, SyncRecord } from "./gateway";
 import { Phone, PHONE_CALIBRATIONS } from "./phones";
-import { AdvertEvent, AirDevice, AirState, audible, AudibleSet, Radio, RadioValues, radioValues, reach, Reach, Reception, ReceiverLinks, receiveAggregate, receiveEvents, ScanWindow, WindowHeard } from "./radio";
+import { AdvertEvent, AirDevice, AirState, audible, Audible, AudibleSet, Radio, RadioValues, radioValues, reach, Reach, Reception, ReceiverLinks, receiveAggregate, receiveEvents, ScanWindow, WindowHeard } from "./radio";
 import { Random } from "./random";
 import { Scenario } from "./scenario";
 import { closeContacts, closeTime, Infection, PairDay, spreadEpidemic } from "./truth";
@@ -285,21 +285,32 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
   const spotNow = (device: AirDevice) => (device.resident < 0 ? gateway.device.spot : occupancy.segment[device.resident]!);
 
   /**
-   * Who a receiver could hear at all where everyone stands now. Kept per receiver and reused while it and
-   * everyone in the places within its range stay put (all night long, for most): a scan then only asks
-   * the senders what they have on air.
+   * Who a receiver could hear at all where everyone stands now, place by place. Each place's part is kept
+   * per receiver and reused while the receiver and everyone in that place stay put (all night long, for
+   * most): a scan then only asks the senders what they have on air.
    */
-  const audibleSets = new Map<AirDevice, { rxSegment: number; versions: Int32Array; set: AudibleSet }>();
+  const audibleParts = new Map<AirDevice, { rxSegment: number; parts: Map<number, { version: number; audible: Audible[] }> }>();
   const audibleNow = (receiver: AirDevice): AudibleSet => {
     occupancy.advanceTo(scheduler.now() / 1000);
     const rxSegment = spotNow(receiver);
     const place = radio.placeOf(rxSegment);
-    const places = place === AWAY ? [] : radio.placesNear(place);
-    const kept = audibleSets.get(receiver);
-    if (kept && kept.rxSegment === rxSegment && places.every((p, i) => kept.versions[i] === occupancy.version[p.place])) return kept.set;
-    const set = audible(radio, receiver, devicesNear(place), spotNow);
-    audibleSets.set(receiver, { rxSegment, versions: Int32Array.from(places.map((p) => occupancy.version[p.place]!)), set });
-    return set;
+    if (place === AWAY) return { rxSegment, audible: [] };
+    let kept = audibleParts.get(receiver);
+    if (!kept || kept.rxSegment !== rxSegment) audibleParts.set(receiver, (kept = { rxSegment, parts: new Map() }));
+    const all: Audible[] = [];
+    for (const p of radio.placesNear(place)) {
+      const version = occupancy.version[p.place]!;
+      let part = kept.parts.get(p.place);
+      if (!part || part.version !== version) {
+        near.length = 0;
+        for (const r of occupancy.occupants[p.place]!) for (const d of byResident[r]!) near.push(d);
+        const fixed = fixturesByPlace.get(p.place);
+        if (fixed) near.push(...fixed);
+        kept.parts.set(p.place, (part = { version, audible: audible(radio, receiver, near, spotNow).audible }));
+      }
+      for (const a of part.audible) all.push(a);
+    }
+    return { rxSegment, audible: all };
   };
 
   // Tag scans: who can be heard is worked out when a scan starts; deliveries a slice at a time while it runs.
