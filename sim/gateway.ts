@@ -32,6 +32,7 @@ import { GatewayStore } from "../tools/gateway/store";
 import { communeBeaconKey, provisionTag, SyncReport, syncTag } from "../tools/gateway/sync";
 import type { SyncWindowScanner, SyncWindowSeen, TagLink } from "../tools/gateway/transport";
 import type { Scheduler } from "./espruino/scheduler";
+import type { HostTag } from "./espruino/tag";
 import { AdvertEvent, AdvertisingRun, AirDevice, AirState, Radio, ReceiverLinks, runEvents } from "./radio";
 
 /** Connection interval the gateway asks for: BlueZ's default minimum, 24 × 1.25 ms (src/main.conf). */
@@ -114,7 +115,7 @@ class TimedLink implements TagLink {
 /** What the gateway does with a tag it provisioned: the tag, and whose it is. */
 export interface GatewayTag {
   tagId: string;
-  device: AirDevice & { host: import("./espruino/tag").HostTag };
+  device: AirDevice & { host: HostTag };
   resident: number;
   storeResident: number;
 }
