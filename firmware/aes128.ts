@@ -9,19 +9,14 @@
  * go, in one 16-byte array.
  */
 var ROUNDS = 10;
-/** Reduction of GF(2^8) products by the AES polynomial x^8 + x^4 + x^3 + x + 1. */
-var AES_POLY_LOW = 0x1b;
+/** The AES polynomial x^8 + x^4 + x^3 + x + 1: XORed in when the shift carries out of the byte. */
+var AES_POLY = 0x11b;
 
 var sbox: Uint8Array | null = null;
 
 /** Multiplication by x (i.e. 2) in GF(2^8). */
 function xtime(b: number): number {
-  return ((b << 1) ^ (b & 0x80 ? AES_POLY_LOW : 0)) & 0xff;
-}
-
-/** Left rotation of a byte by `n` bits. */
-function rotl8(b: number, n: number): number {
-  return ((b << n) | (b >> (8 - n))) & 0xff;
+  return (b << 1) ^ ((b >> 7) * AES_POLY);
 }
 
 /**
@@ -39,7 +34,9 @@ function buildSbox(): Uint8Array {
     q ^= q << 4;
     q &= 0xff;
     if (q & 0x80) q ^= 0x09;
-    table[p] = q ^ rotl8(q, 1) ^ rotl8(q, 2) ^ rotl8(q, 3) ^ rotl8(q, 4) ^ 0x63;
+    // affine(q) = q ^ rotl(q, 1) ^ … ^ rotl(q, 4) ^ 0x63: the shifted copies' bits past bit 7 fold back down
+    var shifts = q ^ (q << 1) ^ (q << 2) ^ (q << 3) ^ (q << 4);
+    table[p] = shifts ^ (shifts >> 8) ^ 0x63;
   } while (p !== 1);
   table[0] = 0x63; // 0 has no inverse: affine(0)
   return table;

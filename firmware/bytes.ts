@@ -3,6 +3,9 @@
  * operations the protocol code needs that Espruino's typed arrays do not offer directly.
  */
 
+/** No bytes: one shared empty array (nothing can be written into it). */
+export var NO_BYTES = new Uint8Array(0);
+
 /** Lower-case hex of `bytes`, two digits a byte. */
 export function bytesToHex(bytes: Uint8Array): string {
   var hex = "";

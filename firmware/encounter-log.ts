@@ -222,14 +222,6 @@ export class EncounterLog {
       }
     }
 
-    function countFrom(cursor: number): number {
-      var count = 0;
-      visitRecords(blockNames(), cursor, function () {
-        count++;
-      });
-      return count;
-    }
-
     function nextCursor(): number {
       return openBlock ? serialOf(openBlock) * BLOCK_RECORDS + openCount : nextSerial * BLOCK_RECORDS;
     }
@@ -280,10 +272,9 @@ export class EncounterLog {
         if (cursor >= acknowledged) candidates.push(recordStrength(bytes, offset) * 256 + offset / RECORD_BYTES);
       });
       var keep = Math.min(candidates.length, Math.floor(total * THIN_KEEP));
-      var copyFootprint = storageFootprint(keep * RECORD_BYTES);
-      if (storage.getFree() < copyFootprint) storage.compact();
-      // Without flash for the copy (other files took the reserve), the block goes whole rather than the log stopping.
-      if (storage.getFree() < copyFootprint) keep = 0;
+      // Without flash for the copy (other files took the reserve; makeRoom has just compacted), the block goes
+      // whole rather than the log stopping.
+      if (storage.getFree() < storageFootprint(keep * RECORD_BYTES)) keep = 0;
       if (keep) {
         // The strongest `keep` have keys from this one up; the candidates are still in slot order.
         var weakestKept = candidates.slice().sort(ascending)[candidates.length - keep];
@@ -306,7 +297,7 @@ export class EncounterLog {
 
     /** The order blocks give up room in: acknowledged ones first, then by age (time origin, then serial). */
     function dropOrder(a: string, b: string): number {
-      var acknowledgedFirst = (blockEnd(b) <= acknowledged ? 1 : 0) - (blockEnd(a) <= acknowledged ? 1 : 0);
+      var acknowledgedFirst = +(blockEnd(b) <= acknowledged) - +(blockEnd(a) <= acknowledged);
       return acknowledgedFirst || originOf(a) - originOf(b) || serialOf(a) - serialOf(b);
     }
 
@@ -422,9 +413,15 @@ export class EncounterLog {
     };
 
     this.status = function () {
+      var records = 0;
+      var unacknowledged = 0;
+      visitRecords(blockNames(), 0, function (_bytes, _offset, cursor) {
+        records++;
+        if (cursor >= acknowledged) unacknowledged++;
+      });
       return {
-        records: countFrom(0),
-        unacknowledged: countFrom(acknowledged),
+        records: records,
+        unacknowledged: unacknowledged,
         bytes: usedBytes(blockNames()),
         budgetBytes: budgetBytes,
         nextCursor: nextCursor(),

@@ -209,9 +209,8 @@ export class EncounterAggregator {
     for (var i = 0; i < maxOpen; i++) sources.push("");
     /** ID prefix of each slot, 4 bytes a slot. */
     var ids = new Uint8Array(maxOpen * ID_PREFIX_BYTES);
-    /** 1 when the slot's ID is a GAEN RPI (a Bluezone ID is replaced by one). */
-    var gaen = new Uint8Array(maxOpen);
-    var aem = new Uint8Array(maxOpen);
+    /** A GAEN slot's AEM byte 1 | 0x100, which also says its ID is an RPI (a Bluezone ID is replaced by one); 0 for Bluezone. */
+    var aem = new Uint16Array(maxOpen);
     var first = new Uint32Array(maxOpen);
     var last = new Uint32Array(maxOpen);
     var rssiMax = new Int8Array(maxOpen);
@@ -227,7 +226,7 @@ export class EncounterAggregator {
       var at = slot * ID_PREFIX_BYTES;
       var e: Encounter = {
         id: ids.slice(at, at + ID_PREFIX_BYTES),
-        aem: aem[slot],
+        aem: aem[slot] & 0xff,
         first: first[slot],
         seconds: last[slot] - first[slot],
         rssiMean: Math.round(rssiSum[slot] / sightings[slot]),
@@ -271,10 +270,9 @@ export class EncounterAggregator {
       // Int8Array would wrap a reading outside −128 … 127 dBm.
       rssi = clamp(Math.round(rssi), -128, 127);
       var isGaen = profile === "gaen";
-      if (!sightings[slot] || (isGaen && !gaen[slot])) {
+      if (!sightings[slot] || (isGaen && !aem[slot])) {
         ids.set(id.subarray(0, ID_PREFIX_BYTES), slot * ID_PREFIX_BYTES);
-        gaen[slot] = isGaen ? 1 : 0;
-        aem[slot] = isGaen ? aem1 : 0;
+        aem[slot] = isGaen ? 0x100 | aem1 : 0;
       }
       last[slot] = now;
       if (rssi > rssiMax[slot]) rssiMax[slot] = rssi;

@@ -4,7 +4,7 @@
  * Checked against Google's v1.2 test vectors (test/vectors/gaen-v1.2.json).
  */
 import { FLAGS_AD_HEX } from "./ad";
-import { asciiBytes, byteToInt8, concatBytes, hexToBytes, uint32LE } from "./bytes";
+import { asciiBytes, byteToInt8, concatBytes, hexToBytes, NO_BYTES, uint32LE } from "./bytes";
 import { Aes128Block, Sha256 } from "./crypto-types";
 import { hkdfSha256 } from "./hkdf";
 
@@ -37,7 +37,7 @@ export function tekRollingStart(interval: number): number {
 
 /** HKDF-SHA256(TEK, no salt, `label`, 16): the RPIK or the AEMK. */
 function deriveFromTek(sha256: Sha256, tek: Uint8Array, label: string): Uint8Array {
-  return hkdfSha256(sha256, tek, new Uint8Array(0), asciiBytes(label), GAEN_KEY_BYTES);
+  return hkdfSha256(sha256, tek, NO_BYTES, asciiBytes(label), GAEN_KEY_BYTES);
 }
 
 /** RPIK = HKDF-SHA256(TEK, no salt, "EN-RPIK", 16). */

@@ -1,5 +1,5 @@
 /** HKDF-SHA256 (RFC 5869): extract-then-expand key derivation, as GAEN uses it for RPIK and AEMK. */
-import { concatBytes } from "./bytes";
+import { concatBytes, NO_BYTES } from "./bytes";
 import { Sha256 } from "./crypto-types";
 import { hmacSha256 } from "./hmac";
 
@@ -9,7 +9,7 @@ import { hmacSha256 } from "./hmac";
  */
 export function hkdfSha256(sha256: Sha256, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   var prk = hmacSha256(sha256, salt, ikm);
-  var okm: Uint8Array = new Uint8Array(0);
+  var okm: Uint8Array = NO_BYTES;
   var block = okm;
   for (var counter = 1; okm.length < length; counter++) {
     // T(n) = HMAC(PRK, T(n-1) ‖ info ‖ n)

@@ -9,7 +9,6 @@
  * gateway sets it. Pure decisions live in the modules it imports; this file only touches the hardware.
  */
 import { BLUEZONE_COMPANY_ID, BLUEZONE_ID_BYTES, utcDayNumber } from "./bluezone";
-import { bytesToHex, hexToBytes } from "./bytes";
 import { ClockRecord, clockIsSet, clockSet } from "./clock";
 import { DEFAULT_CONFIG, TagConfig } from "./config";
 import { EncounterAggregator } from "./encounter";
@@ -24,7 +23,7 @@ import { cancelTimer } from "./platform/timers";
 import { AEM_BYTES, RPI_BYTES } from "./gaen";
 import { broadcastAt, newRotationCache } from "./rotation";
 import { TagServices, newTagSync } from "./sync-commands";
-import { PROVISION_TX_POWER_DBM, TagIdentity } from "./sync-provision";
+import { PROVISION_TX_POWER_DBM, decodeIdentity } from "./sync-provision";
 import { SYNC_SERVICE_UUID, beaconIsGenuine, beaconMacIn, syncSlot, windowToken } from "./sync-token";
 import { beaconWindowOpened, mayOpenWindow, newSyncWindowState } from "./sync-window";
 
@@ -50,12 +49,6 @@ interface TagState {
 
 var Storage = require("Storage");
 
-function loadIdentity(): TagIdentity | null {
-  var stored = Storage.readJSON(IDENTITY_FILE, true);
-  if (!stored) return null;
-  return { tagId: stored.id, tagKey: hexToBytes(stored.key) as Uint8Array, beaconKey: hexToBytes(stored.beacon) as Uint8Array };
-}
-
 var state: TagState = Storage.readJSON(STATE_FILE, true) || { config: DEFAULT_CONFIG, clock: null, alert: false };
 var keys: ExposureKeys = Storage.readJSON(KEYS_FILE, true) || emptyKeys();
 var rotationCache = newRotationCache();
@@ -68,7 +61,8 @@ var encounters = new EncounterAggregator(function (e) {
 var emptyScans = 0;
 var heardThisScan = 0;
 var storageFault = false;
-var identity = loadIdentity();
+/** The identity as provisioned, kept in its encoding (sync-provision.ts), checked again at boot. */
+var identity = decodeIdentity(new Uint8Array(Storage.readArrayBuffer(IDENTITY_FILE) || []));
 var syncWindow = newSyncWindowState();
 
 /** Writes a JSON file; a full or failing flash sets the storage fault instead of stopping the tag. */
@@ -102,8 +96,13 @@ var services: TagServices = {
   identity: function () {
     return identity;
   },
-  provision: function (given) {
-    if (!saveJSON(IDENTITY_FILE, { id: given.tagId, key: bytesToHex(given.tagKey), beacon: bytesToHex(given.beaconKey) })) return false;
+  provision: function (given, body) {
+    try {
+      Storage.write(IDENTITY_FILE, body);
+    } catch (e) {
+      storageFault = true;
+      return false;
+    }
     identity = given;
     return true;
   },

@@ -12,7 +12,7 @@
  * Consent: reading the keys needs a button press on the tag during this session, within the last 60 s,
  * so the wearer agrees then and there, not by the press that opened the window.
  */
-import { concatBytes } from "./bytes";
+import { concatBytes, NO_BYTES } from "./bytes";
 import { ClockRecord, clockIsSet } from "./clock";
 import { TagConfig, applyConfig } from "./config";
 import { Sha256 } from "./crypto-types";
@@ -77,7 +77,8 @@ export interface TagServices {
   now(): number;
   /** The tag's identity; null before provisioning. */
   identity(): TagIdentity | null;
-  provision(identity: TagIdentity): boolean;
+  /** Stores the identity a gateway gave; `body` is its encoding, as the provisioning message carried it. */
+  provision(identity: TagIdentity, body: Uint8Array): boolean;
   info(): InfoFields;
   /** Sets the clock to gateway time `unixSeconds`; returns the new clock record (clock.ts clockSet). */
   setTime(unixSeconds: number): ClockRecord;
@@ -116,12 +117,10 @@ export interface TagSync {
   inSession(): boolean;
 }
 
-/** The body of a response that carries nothing. */
-var NO_BODY = new Uint8Array(0);
 
 /** The answer to a change that Storage did or did not save. */
 function saved(ok: boolean): Uint8Array | number {
-  return ok ? NO_BODY : ERR_STORAGE;
+  return ok ? NO_BYTES : ERR_STORAGE;
 }
 
 /** A handler with no link yet. */
@@ -174,7 +173,8 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
         var hello = decodeHello(body);
         if (!hello) return ERR_MALFORMED;
         if (!identity) return ERR_NOT_PROVISIONED;
-        mtu = Math.max(DEFAULT_MTU, Math.min(hello.mtu, maxMtu));
+        // splitMessage never goes below DEFAULT_MTU.
+        mtu = Math.min(hello.mtu, maxMtu);
         var nonceT = services.random(NONCE_BYTES);
         nonces = concatBytes([hello.nonce, nonceT]);
         return encodeChallenge(nonceT, handshakeMac(sha256, identity.tagKey, nonces, "tag"));
@@ -187,14 +187,14 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
         sessionAt = services.now();
         failures = 0;
         sessionOpened(window);
-        return NO_BODY;
+        return NO_BYTES;
       case OP_PROVISION:
         var refusal = provisionRefusal(identity !== null, services.now() - pressAt);
         if (refusal) return refusal;
       // falls through: once allowed, the first provisioning stores the identity as REPROVISION does
       case OP_REPROVISION:
         var given = decodeIdentity(body);
-        return given ? saved(services.provision(given)) : ERR_MALFORMED;
+        return given ? saved(services.provision(given, body)) : ERR_MALFORMED;
       case OP_INFO:
         return encodeInfo(services.info());
       case OP_SET_TIME:
@@ -226,7 +226,7 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
         var config = applyConfig(services.config(), patch);
         return config ? saved(services.setConfig(config)) : ERR_BAD_CONFIG;
       case OP_END:
-        return NO_BODY;
+        return NO_BYTES;
     }
     return ERR_UNKNOWN_COMMAND;
   }

@@ -172,12 +172,10 @@ function clockOf(v: number[], at: number): ClockRecord | null {
   return v[at] ? { setAt: v[at], offsetS: v[at + 1] / 1000, driftPpm: v[at + 2] } : null;
 }
 
-/** Writes a length-prefixed ASCII name (cut to MAX_NAME_CHARS); returns the offset after it. */
-function writeName(bytes: Uint8Array, at: number, name: string): number {
-  var ascii = asciiBytes(name.substr(0, MAX_NAME_CHARS));
-  bytes[at] = ascii.length;
-  bytes.set(ascii, at + 1);
-  return at + 1 + ascii.length;
+/** A length-prefixed ASCII name, cut to MAX_NAME_CHARS. */
+function nameField(name: string): Uint8Array {
+  name = name.substr(0, MAX_NAME_CHARS);
+  return asciiBytes(String.fromCharCode(name.length) + name);
 }
 
 /** The length-prefixed name at `at` (shorter when the body ends first). */
@@ -189,11 +187,10 @@ function readName(bytes: Uint8Array, at: number): string {
 
 /** INFO response body: firmware (length ‖ ASCII) ‖ board (length ‖ ASCII) ‖ the fields of INFO_FIELD_BYTES. */
 export function encodeInfo(info: InfoFields): Uint8Array {
-  var body = new Uint8Array(2 * (1 + MAX_NAME_CHARS) + 40);
-  var at = writeName(body, writeName(body, 0, info[0]), info[1]);
+  var fields = new Uint8Array(40);
   var flags = (info[3] ? INFO_ALERT : 0) | (info[4] ? INFO_STORAGE_FAULT : 0);
   var values = [info[2], flags, info[5]].concat(clockValues(info[6]), [info[7] * 1000], info.slice(8) as number[]);
-  return body.subarray(0, writeFields(body, at, values, INFO_FIELD_BYTES));
+  return concatBytes([nameField(info[0]), nameField(info[1]), fields.subarray(0, writeFields(fields, 0, values, INFO_FIELD_BYTES))]);
 }
 
 /** The INFO response in `body`, or null when malformed. */
@@ -322,12 +319,9 @@ export function decodeLogChunk(body: Uint8Array): LogChunk | null {
  */
 export function encodeKeys(keys: ExposureKeys): Uint8Array {
   var parts: Uint8Array[] = [new Uint8Array([keys.teks.length])];
-  /** Adds `day LE16 ‖ key`. */
-  function addKey(day: number, hex: string): void {
-    parts.push(new Uint8Array([day, day >> 8]), hexToBytes(hex) as Uint8Array);
-  }
-  for (var i = 0; i < keys.teks.length; i++) addKey(keys.teks[i][0], keys.teks[i][1]);
-  if (keys.bzKey) addKey(keys.bzDay, keys.bzKey);
+  var dayKeys = keys.bzKey ? keys.teks.concat([[keys.bzDay, keys.bzKey]]) : keys.teks;
+  // day LE16 ‖ key, for each
+  for (var i = 0; i < dayKeys.length; i++) parts.push(new Uint8Array([dayKeys[i][0], dayKeys[i][0] >> 8]), hexToBytes(dayKeys[i][1]) as Uint8Array);
   return concatBytes(parts);
 }
 

@@ -26,7 +26,7 @@
  * same until a gateway sets the clock, which the gateway tries besides the current slots) and ignores
  * beacons, which it cannot check without the time.
  */
-import { bytesToHex, concatBytes, hexToBytes, uint32LE } from "./bytes";
+import { bytesToHex, concatBytes, hexToBytes, NO_BYTES, uint32LE } from "./bytes";
 import { clockIsSet } from "./clock";
 import { Sha256 } from "./crypto-types";
 import { labelledMac, macMatches } from "./sync-session";
@@ -69,19 +69,14 @@ export function syncSlot(now: number): number {
   return clockIsSet(now) ? Math.floor(now / SLOT_SECONDS) : CLOCK_LOST_SLOT;
 }
 
-/** HMAC-SHA256(key, label ‖ slot LE32) truncated to `bytes`. */
-function slotMac(sha256: Sha256, key: Uint8Array, label: string, slot: number, bytes: number): Uint8Array {
-  return labelledMac(sha256, key, label, [uint32LE(slot)], bytes);
-}
-
 /** The token a tag with `tagKey` advertises during `slot`. */
 export function windowToken(sha256: Sha256, tagKey: Uint8Array, slot: number): Uint8Array {
-  return slotMac(sha256, tagKey, "zt-window", slot, WINDOW_TOKEN_BYTES);
+  return labelledMac(sha256, tagKey, "zt-window", [uint32LE(slot)], WINDOW_TOKEN_BYTES);
 }
 
 /** The MAC a commune's collection points broadcast during `slot`. */
 export function beaconMac(sha256: Sha256, beaconKey: Uint8Array, slot: number): Uint8Array {
-  return slotMac(sha256, beaconKey, "zt-beacon", slot, BEACON_MAC_BYTES);
+  return labelledMac(sha256, beaconKey, "zt-beacon", [uint32LE(slot)], BEACON_MAC_BYTES);
 }
 
 /** `flags` (a whole Flags structure in hex, or none) ‖ `length · 0x21 · UUID · kind` ‖ `code`, as spelled out above. */
@@ -93,7 +88,7 @@ function syncAdvert(flags: string, kind: number, code: Uint8Array): Uint8Array {
 
 /** The connectable sync-window advert carrying `token`, or an unprovisioned tag's (null), spelled out above. */
 export function syncWindowAdvert(token: Uint8Array | null): Uint8Array {
-  return syncAdvert(WINDOW_FLAGS, token ? KIND_WINDOW : KIND_UNPROVISIONED, token || new Uint8Array(0));
+  return syncAdvert(WINDOW_FLAGS, token ? KIND_WINDOW : KIND_UNPROVISIONED, token || NO_BYTES);
 }
 
 /** The collection-point beacon carrying `mac` (27 bytes, spelled out above). */

@@ -15,9 +15,8 @@ var MAX_MTU = 53;
 var WINDOW_INTERVAL_MS = 200;
 
 var windowTimer: number | undefined;
-/** Drops a link that does not authenticate in time, or falls idle: nobody can hold the tag's radio. */
+/** Drops a link that does not authenticate in time, or falls idle: nobody can hold the tag's radio. Set while connected. */
 var linkTimer: number | undefined;
-var connected = false;
 var onWindowClosed: () => void;
 
 /** `{ <sync service>: { <characteristic>: properties } }`, the form NRF.setServices and NRF.updateServices take. */
@@ -46,13 +45,11 @@ export function setUpSyncLink(sync: TagSync, closed: () => void): void {
   NRF.setServices(service, { uart: DEBUG_BUILD });
   NRF.on("connect", function () {
     windowTimer = cancelTimer(windowTimer);
-    connected = true;
     sync.linkOpened(MAX_MTU);
     watchLink(HANDSHAKE_DEADLINE_S);
   });
   NRF.on("disconnect", function () {
     linkTimer = cancelTimer(linkTimer);
-    connected = false;
     sync.linkClosed();
     closeWindow();
   });
@@ -69,7 +66,7 @@ function watchLink(seconds: number): void {
 
 /** Whether a window is open or a gateway connected. */
 export function windowIsOpen(): boolean {
-  return windowTimer !== undefined || connected;
+  return windowTimer !== undefined || linkTimer !== undefined;
 }
 
 /** Opens a connectable window carrying `token` (null: unprovisioned) at `txPower` for WINDOW_OPEN_S. */
