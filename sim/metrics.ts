@@ -85,7 +85,8 @@ export function attributedRecords(outcome: SimulationOutcome): AttributedRecord[
     }
   }
   for (const phone of outcome.phones) {
-    for (const sighting of phone.log) {
+    for (let row = 0; row < phone.log.length; row++) {
+      const sighting = phone.log.at(row);
       const time = sighting.scan / 1000;
       const prefix = ((sighting.id[0]! << 24) | (sighting.id[1]! << 16) | (sighting.id[2]! << 8) | sighting.id[3]!) >>> 0;
       const s = senderOf(outcome, prefix, time);
@@ -310,7 +311,11 @@ export interface NotificationSummary {
   published: number;
   notifications: NotificationRow[];
   delayHours: Summary;
-  /** Close contacts of published cases (14 days before publication) who carry a tag or a phone app. */
+  /**
+   * Close contacts of published cases (14 days before publication) that a tag is part of: the contact
+   * wears one, or the case does and the contact runs an app. (Phone-to-phone is the apps' own business,
+   * which the simulator does not model.)
+   */
   reachableContacts: number;
   /** Of those, notified by any route. */
   notifiedContacts: number;
@@ -320,7 +325,7 @@ export interface NotificationSummary {
 /** Notifications against the published cases' close contacts. */
 export function notificationSummary(outcome: SimulationOutcome): NotificationSummary {
   const residents = outcome.world.residents;
-  const reachable = (r: number) => residents[r]!.devices.tag || residents[r]!.devices.phone !== null;
+  const reachable = (c: number, r: number) => residents[r]!.devices.tag || (residents[c]!.devices.tag && residents[r]!.devices.phone !== null);
   const contactsOf = new Map<number, Set<number>>();
   for (const p of outcome.publications) {
     const infection = outcome.infections.find((i) => i.resident === p.case);
@@ -341,7 +346,7 @@ export function notificationSummary(outcome: SimulationOutcome): NotificationSum
   let notifiedContacts = 0;
   for (const [c, contacts] of contactsOf) {
     for (const r of contacts) {
-      if (!reachable(r)) continue;
+      if (!reachable(c, r)) continue;
       reachableContacts++;
       if (rows.some((n) => n.case === c && n.resident === r)) notifiedContacts++;
     }

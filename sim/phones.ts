@@ -102,13 +102,96 @@ export type PhoneApp = "gaen" | "bluezone";
 export interface PhoneSighting {
   /** Scan start, world ms. */
   scan: number;
-  /** ID as heard (RPI 16 bytes or Bluezone ID 12 bytes), copied. */
+  /** ID as heard (RPI 16 bytes or Bluezone ID 12 bytes). */
   id: Uint8Array;
   /** GAEN AEM (4 bytes), or null. */
   aem: Uint8Array | null;
   count: number;
   rssiMean: number;
   rssiMax: number;
+}
+
+/** Rows a sighting log starts with; it doubles when full. */
+const LOG_INITIAL_ROWS = 1024;
+
+/**
+ * A phone's sightings in columns, each distinct ID stored once: a phone hears thousands of tag adverts a
+ * day, and objects per sighting would take gigabytes over a run.
+ */
+export class SightingLog {
+  length = 0;
+  /** The distinct IDs heard and their AEMs (null for Bluezone), in the order first heard. */
+  readonly ids: Uint8Array[] = [];
+  readonly aems: (Uint8Array | null)[] = [];
+  /** Rows of each ID, by ID index. */
+  readonly rowsOfId: number[][] = [];
+  private scan = new Float64Array(LOG_INITIAL_ROWS);
+  private idIndex = new Int32Array(LOG_INITIAL_ROWS);
+  private count = new Uint16Array(LOG_INITIAL_ROWS);
+  private mean = new Int8Array(LOG_INITIAL_ROWS);
+  private max = new Int8Array(LOG_INITIAL_ROWS);
+  /** ID index of each packet object seen (-1: not an ID advert), and of each ID by hex. */
+  private readonly ofPacket = new WeakMap<Uint8Array, number>();
+  private readonly ofHex = new Map<string, number>();
+
+  /** The index of the ID `packet` carries (registered on first sight), or -1 when it carries none. */
+  idIndexOf(packet: Uint8Array): number {
+    let index = this.ofPacket.get(packet);
+    if (index === undefined) {
+      const parsed = parseAdvert(packet);
+      if (!parsed) index = -1;
+      else {
+        const hex = Buffer.from(parsed.id).toString("hex");
+        index = this.ofHex.get(hex);
+        if (index === undefined) {
+          index = this.ids.length;
+          this.ofHex.set(hex, index);
+          this.ids.push(parsed.id.slice());
+          this.aems.push(parsed.aem ? parsed.aem.slice() : null);
+          this.rowsOfId.push([]);
+        }
+      }
+      this.ofPacket.set(packet, index);
+    }
+    return index;
+  }
+
+  /** The index of an ID given by its bytes, or -1 if never heard. */
+  idIndexOfBytes(id: Uint8Array): number {
+    return this.ofHex.get(Buffer.from(id).toString("hex")) ?? -1;
+  }
+
+  /** Adds a row. */
+  push(scan: number, idIndex: number, count: number, rssiMean: number, rssiMax: number): void {
+    if (this.length === this.scan.length) this.grow();
+    const row = this.length++;
+    this.scan[row] = scan;
+    this.idIndex[row] = idIndex;
+    this.count[row] = Math.min(count, 0xffff);
+    this.mean[row] = rssiMean;
+    this.max[row] = rssiMax;
+    this.rowsOfId[idIndex]!.push(row);
+  }
+
+  /** Row `row` as a sighting. */
+  at(row: number): PhoneSighting {
+    const id = this.idIndex[row]!;
+    return { scan: this.scan[row]!, id: this.ids[id]!, aem: this.aems[id]!, count: this.count[row]!, rssiMean: this.mean[row]!, rssiMax: this.max[row]! };
+  }
+
+  private grow(): void {
+    const size = this.scan.length * 2;
+    const copy = <T extends Float64Array | Int32Array | Uint16Array | Int8Array>(a: T, make: new (n: number) => T): T => {
+      const b = new make(size);
+      b.set(a as never);
+      return b;
+    };
+    this.scan = copy(this.scan, Float64Array);
+    this.idIndex = copy(this.idIndex, Int32Array);
+    this.count = copy(this.count, Uint16Array);
+    this.mean = copy(this.mean, Int8Array);
+    this.max = copy(this.max, Int8Array);
+  }
 }
 
 /** One phone: advertiser (AirDevice) and scanner with its log and its keys. */
@@ -122,7 +205,7 @@ export class Phone implements AirDevice {
   readonly txPowerDbm: number;
   /** Scan periods, s (the time each scan stands for in exposure scoring). */
   readonly scanPeriodSeconds: number;
-  readonly log: PhoneSighting[] = [];
+  readonly log = new SightingLog();
   readonly links = new ReceiverLinks();
   private readonly random: Random;
   private readonly intervalMs: number;
@@ -335,9 +418,8 @@ export class Phone implements AirDevice {
   /** Keeps what one scan heard: per ID, count, mean and strongest RSSI. */
   record(scan: ScanWindow, heard: readonly WindowHeard[]): void {
     for (const h of heard) {
-      const parsed = parseAdvert(h.packet);
-      if (!parsed) continue;
-      this.log.push({ scan: scan.from, id: parsed.id.slice(), aem: parsed.aem ? parsed.aem.slice() : null, count: h.count, rssiMean: h.rssiMean, rssiMax: h.rssiMax });
+      const id = this.log.idIndexOf(h.packet);
+      if (id >= 0) this.log.push(scan.from, id, h.count, h.rssiMean, h.rssiMax);
     }
   }
 
@@ -355,13 +437,6 @@ export class Phone implements AirDevice {
    * with `rule` by the gateway's scorer. Returns the indexes of the keys that reach the alert.
    */
   exposedBy(keys: readonly DiagnosisKey[], rule: RiskRule): number[] {
-    for (; this.indexed < this.log.length; this.indexed++) {
-      const s = this.log[this.indexed]!;
-      const hex = Buffer.from(s.id).toString("hex");
-      const list = this.byId.get(hex);
-      if (list) list.push(s);
-      else this.byId.set(hex, [s]);
-    }
     const out: number[] = [];
     keys.forEach((key, k) => {
       if (key.profile !== this.app) return;
@@ -369,11 +444,12 @@ export class Phone implements AirDevice {
       const records: ScoredRecord[] = [];
       for (let i = 0; i < ids.count; i++) {
         const id = ids.bytes.subarray(i * ids.idBytes, (i + 1) * ids.idBytes);
-        const seen = this.byId.get(Buffer.from(id).toString("hex"));
-        if (!seen) continue;
+        const index = this.log.idIndexOfBytes(id);
+        if (index < 0) continue;
         const from = ids.startTime + i * ids.idSeconds - CLOCK_SKEW_SECONDS;
         const until = from + ids.idSeconds + 2 * CLOCK_SKEW_SECONDS;
-        for (const s of seen) {
+        for (const row of this.log.rowsOfId[index]!) {
+          const s = this.log.at(row);
           if (s.scan / 1000 < from || s.scan / 1000 >= until) continue;
           const tx = key.profile === "gaen" && s.aem ? gaenTxPower(key.key, id, s.aem[1]!) : DEFAULT_BLUEZONE_TX_POWER_DBM;
           records.push(this.scoredRecord(s, tx));
@@ -383,8 +459,6 @@ export class Phone implements AirDevice {
     });
     return out;
   }
-  private indexed = 0;
-  private readonly byId = new Map<string, PhoneSighting[]>();
 
   /**
    * The phone's keys as a positive user's app uploads them: GAEN TEKs of `fromDay`..`toDay` (one per UTC

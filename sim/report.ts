@@ -138,7 +138,7 @@ export function consoleSummary(result: SimulationResult, performance: Performanc
     )
   );
   out.push(`${sy.tagsSyncedAtCollection} of ${p.tags} tags synced at a collection point; ${sy.failed} syncs failed.`);
-  out.push(`${no.published} cases published keys; ${no.notifiedContacts} of their ${no.reachableContacts} close contacts with a tag or an app were notified (coverage ${fmt(no.coverage)}).`);
+  out.push(`${no.published} cases published keys; ${no.notifiedContacts} of their ${no.reachableContacts} close contacts a tag is part of were notified (coverage ${fmt(no.coverage)}).`);
   out.push("");
   out.push(`${fmt(performance.tagHours, 6)} tag-hours in ${fmt(performance.wallSeconds)} s: ${fmt(performance.tagHoursPerSecond)} tag-hours/s; peak RSS ${fmt(performance.peakRssMb)} MB`);
   return out.join("\n");
@@ -214,7 +214,7 @@ At the end every tag is synced once more at the desk, so that the gateway holds 
 
 <h2>Diagnosis to notification</h2>
 <p>${result.notifications.published} cases published their keys (tags: read at the desk with consent and published by the gateway; phones: uploaded by the app).
-The gateway imports and matches every morning; phones check once a day. ${result.notifications.notifiedContacts} of the ${result.notifications.reachableContacts} close contacts of those cases who carry a tag or an app were notified.</p>
+The gateway imports and matches every morning; phones check once a day. ${result.notifications.notifiedContacts} of the ${result.notifications.reachableContacts} close contacts of those cases that a tag is part of (the contact wears one, or the case does and the contact runs an app) were notified.</p>
 <table><tr><th>case</th><th>resident</th><th>how</th><th>hours after diagnosis</th><th>close contact in truth</th></tr>${result.notifications.notifications
     .map((n) => `<tr><td>${n.case}</td><td>${n.resident}</td><td>${escapeXml(n.how)}</td><td>${fmt(n.delayHours)}</td><td>${n.closeContact ? "yes" : "no"}</td></tr>`)
     .join("")}</table>
