@@ -46,14 +46,20 @@ function buildSbox(): Uint8Array {
 export function aes128EncryptBlock(key: Uint8Array, block: Uint8Array): Uint8Array {
   var s = sbox || (sbox = buildSbox());
   var roundKey = new Uint8Array(key);
-  var state = new Uint8Array(16);
+  var state = new Uint8Array(block);
   var rcon = 1;
-  var i;
-  for (i = 0; i < 16; i++) state[i] = block[i] ^ roundKey[i];
-  for (var round = 1; round <= ROUNDS; round++) {
+  for (var round = 0; ; round++) {
+    var i;
+    for (i = 0; i < 16; i++) state[i] ^= roundKey[i]; // AddRoundKey
+    if (round === ROUNDS) return state;
     // SubBytes and ShiftRows together: row r moves left by r columns
     var shifted = new Uint8Array(16);
     for (i = 0; i < 16; i++) shifted[i] = s[state[(i + 4 * (i & 3)) & 15]];
+    for (i = 0; i < 16; i++) {
+      // MixColumns (not in the last round): b_k = a_k ^ (a0^a1^a2^a3) ^ 2(a_k ^ a_k+1)
+      var c = i & 12;
+      state[i] = round < ROUNDS - 1 ? shifted[c] ^ shifted[c + 1] ^ shifted[c + 2] ^ shifted[c + 3] ^ shifted[i] ^ xtime(shifted[i] ^ shifted[c + ((i + 1) & 3)]) : shifted[i];
+    }
     // The next round key: word 0 ^= SubWord(RotWord(word 3)) ^ Rcon, then each word ^= the one before
     roundKey[0] ^= s[roundKey[13]] ^ rcon;
     roundKey[1] ^= s[roundKey[14]];
@@ -61,13 +67,5 @@ export function aes128EncryptBlock(key: Uint8Array, block: Uint8Array): Uint8Arr
     roundKey[3] ^= s[roundKey[12]];
     for (i = 4; i < 16; i++) roundKey[i] ^= roundKey[i - 4];
     rcon = xtime(rcon);
-    for (i = 0; i < 16; i++) {
-      // MixColumns (not in the last round), b_k = a_k ^ (a0^a1^a2^a3) ^ 2(a_k ^ a_k+1), then AddRoundKey
-      var c = i & 12;
-      var mixed = shifted[i];
-      if (round < ROUNDS) mixed ^= shifted[c] ^ shifted[c + 1] ^ shifted[c + 2] ^ shifted[c + 3] ^ xtime(shifted[i] ^ shifted[c + ((i + 1) & 3)]);
-      state[i] = mixed ^ roundKey[i];
-    }
   }
-  return state;
 }

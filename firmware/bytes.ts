@@ -63,9 +63,9 @@ export function writeFields(bytes: Uint8Array, at: number, values: number[], siz
     var span = Math.pow(256, size);
     var least = sizes[i] < 0 ? -span / 2 : 0;
     var value = Math.max(least, Math.min(least + span - 1, Math.round(values[i])));
-    // Floor division keeps the bytes of a negative value right: -2 → fe ff …
+    // Floor division keeps the bytes of a negative value right: -2 → fe ff …; each byte keeps the low 8 bits.
     for (var end = at + size; at < end; at++) {
-      bytes[at] = value & 0xff;
+      bytes[at] = value;
       value = Math.floor(value / 256);
     }
   }

@@ -53,8 +53,10 @@ export function keysForDay(keys: ExposureKeys, day: number, random: RandomBytes,
 
 /** The TEK of UTC day `day`, or null when the tag has none for it. */
 export function tekOfDay(keys: ExposureKeys, day: number): Uint8Array | null {
-  for (var i = 0; i < keys.teks.length; i++) if (keys.teks[i][0] === day) return hexToBytes(keys.teks[i][1]);
-  return null;
+  var tek = keys.teks.filter(function (t) {
+    return t[0] === day;
+  })[0];
+  return tek ? hexToBytes(tek[1]) : null;
 }
 
 /** The Bluezone daily key of UTC day `day`, or null when it lies before the kept chain. */

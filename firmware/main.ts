@@ -177,8 +177,9 @@ function rotate(): void {
     keys = next.keys;
     saveJSON(KEYS_FILE, keys);
   }
-  var plan = broadcastAt(now, state.config, keys, { sha256: sha256, aes: aes128 }, rotationCache);
-  advertise(plan.adverts, state.config.advertIntervalMs, state.config.txPower, false);
+  var config = state.config;
+  var plan = broadcastAt(now, config, keys, { sha256: sha256, aes: aes128 }, rotationCache);
+  advertise(plan.adverts, config.advertIntervalMs, config.txPower, false);
   rotationTimer = setTimeout(rotate, (plan.until - now) * 1000);
 }
 

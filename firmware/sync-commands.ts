@@ -69,6 +69,7 @@ export var LOG_CHUNK_RECORDS = 64;
 /**
  * What the firmware gives the sync handler. None of these throws (the encounter log, for one, reports a
  * full or failing flash in its return values); mutators return false when Storage could not save the change.
+ * The handler may call sha256, random and now as plain functions, without `this`.
  */
 export interface TagServices {
   sha256: Sha256;
@@ -126,6 +127,7 @@ function saved(ok: boolean): Uint8Array | number {
 /** A handler with no link yet. */
 export function newTagSync(services: TagServices, window: SyncWindowState): TagSync {
   var sha256 = services.sha256;
+  var now = services.now;
   /** Tag time of the last button press; -Infinity before any. */
   var pressAt = -Infinity;
   // The link: `reassemble` is null while there is none.
@@ -158,7 +160,7 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
   /** An error answer; a failure that `counts` brings the link nearer to closing. */
   function refuse(code: number, opcode: number, counts: boolean): TagReply {
     var close = counts && ++failures >= MAX_LINK_FAILURES;
-    if (close) linkFailed(window, services.now());
+    if (close) linkFailed(window, now());
     return reply(errorMessage(code, opcode), close);
   }
 
@@ -184,12 +186,12 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
         if (!identity || !challenged) return ERR_NOT_AUTHENTICATED;
         if (!macMatches(handshakeMac(sha256, identity.tagKey, challenged, "gateway"), body)) return ERR_BAD_PROOF;
         session = newSession(sha256, handshakeMac(sha256, identity.tagKey, challenged, "session"), TO_GATEWAY);
-        sessionAt = services.now();
+        sessionAt = now();
         failures = 0;
         sessionOpened(window);
         return NO_BYTES;
       case OP_PROVISION:
-        var refusal = provisionRefusal(identity !== null, services.now() - pressAt);
+        var refusal = provisionRefusal(identity !== null, now() - pressAt);
         if (refusal) return refusal;
       // falls through: once allowed, the first provisioning stores the identity as REPROVISION does
       case OP_REPROVISION:
@@ -200,10 +202,10 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
       case OP_SET_TIME:
         var time = decodeSetTime(body);
         if (time === null || !clockIsSet(time)) return ERR_MALFORMED;
-        var before = services.now();
+        var before = now();
         var clock = services.setTime(time);
         // Times noted before the set move with the clock, so consent still means "pressed in this session".
-        var shift = services.now() - before;
+        var shift = now() - before;
         pressAt += shift;
         sessionAt += shift;
         return encodeClockRecord(clock);
@@ -216,7 +218,7 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
       case OP_SET_ALERT:
         return body.length !== 1 || body[0] > 1 ? ERR_MALFORMED : saved(services.setAlert(body[0] === 1));
       case OP_READ_KEYS:
-        var consent = pressAt >= sessionAt && services.now() - pressAt <= CONFIRM_S;
+        var consent = pressAt >= sessionAt && now() - pressAt <= CONFIRM_S;
         return consent ? encodeKeys(services.keys()) : ERR_NO_CONSENT;
       case OP_NEW_KEYS:
         return saved(services.startNewKeys());
@@ -239,7 +241,7 @@ export function newTagSync(services: TagServices, window: SyncWindowState): TagS
     },
     linkClosed: dropLink,
     buttonPressed: function () {
-      pressAt = services.now();
+      pressAt = now();
     },
     received: function (fragment) {
       var got = reassemble && reassemble(fragment);

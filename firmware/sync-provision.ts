@@ -54,7 +54,7 @@ export function encodeIdentity(identity: TagIdentity): Uint8Array {
 /** The identity in a body, or null when it is malformed (length, ID size or an ID character). */
 export function decodeIdentity(body: Uint8Array): TagIdentity | null {
   var idLength = body[0];
-  if (!(idLength >= 1 && idLength <= MAX_TAG_ID_CHARS) || body.length !== idLength + 1 + (TAG_KEY_BYTES + BEACON_KEY_BYTES)) return null;
+  if (!idLength || idLength > MAX_TAG_ID_CHARS || body.length !== idLength + 1 + (TAG_KEY_BYTES + BEACON_KEY_BYTES)) return null;
   var id = "";
   for (var i = 1; i <= idLength; i++) {
     if (body[i] < 0x21 || body[i] > 0x7e) return null;

@@ -66,8 +66,8 @@ export function handshakeMac(sha256: Sha256, tagKey: Uint8Array, nonces: Uint8Ar
  * time taken tells nothing about how much of a forgery was right (only whether its length was, which is public).
  */
 export function macMatches(expected: Uint8Array, received: Uint8Array): boolean {
-  if (received.length !== expected.length) return false;
-  for (var difference = 0, i = 0; i < expected.length; i++) difference |= expected[i] ^ received[i];
+  // A length that differs is a difference too (past its end, `received` reads as undefined, which XORs as 0).
+  for (var difference = received.length ^ expected.length, i = 0; i < expected.length; i++) difference |= expected[i] ^ received[i];
   return !difference;
 }
 

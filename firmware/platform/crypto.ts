@@ -13,10 +13,13 @@ export var sha256: Sha256 = function (message) {
   return new Uint8Array(crypto.SHA256(message));
 };
 
-/** AES-128 of one block: native ECB when present, else the JS fallback. */
+/**
+ * AES-128 of one block: native when present (its default mode, CBC with an all-zero IV, is ECB for a single
+ * block), else the JS fallback.
+ */
 export var aes128: Aes128Block = crypto.AES
   ? function (key, block) {
-      return new Uint8Array(crypto.AES!.encrypt(block, key, { mode: "ECB" }));
+      return new Uint8Array(crypto.AES!.encrypt(block, key));
     }
   : aes128EncryptBlock;
 

@@ -9,11 +9,11 @@ import { randomBytes } from "./crypto";
 
 /**
  * Scan filters: GAEN (0xFD6F) and Bluezone (0x4E56) both list their service UUID; a collection-point
- * beacon carries service data under the zonetag sync UUID.
+ * beacon carries service data under the zonetag sync UUID. The scan is passive (Espruino's default).
  */
 var beaconFilter: any = { serviceData: {} };
 beaconFilter.serviceData[SYNC_SERVICE_UUID] = {};
-var SCAN_OPTIONS: ScanOptions = { filters: [{ services: ["fd6f"] }, { services: ["4e56"] }, beaconFilter], active: false };
+var SCAN_OPTIONS: ScanOptions = { filters: [{ services: ["fd6f"] }, { services: ["4e56"] }, beaconFilter] };
 
 var scanCallback: ((device: BluetoothScanDevice) => void) | null = null;
 
