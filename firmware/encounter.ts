@@ -133,7 +133,7 @@ export function encodeRecord(e: Encounter, origin: number): Uint8Array | null {
 
 /** Whether the record slot at `offset` is empty (all 0xFF), torn (last byte 0xFF) or complete. */
 export function recordState(bytes: Uint8Array, offset: number): number {
-  if (bytes[offset + RECORD_BYTES - 1] !== 0xff) return RECORD_COMPLETE;
+  if (bytes[offset + (RECORD_BYTES - 1)] !== 0xff) return RECORD_COMPLETE;
   for (var i = 0; i < RECORD_BYTES - 1; i++) if (bytes[offset + i] !== 0xff) return RECORD_TORN;
   return RECORD_EMPTY;
 }
@@ -204,9 +204,8 @@ export class EncounterAggregator {
   constructor(onClose: (e: Encounter) => void, options?: AggregatorOptions) {
     var maxOpen = (options && options.maxOpen) || DEFAULT_MAX_OPEN;
     var gapSeconds = (options && options.gapSeconds) || DEFAULT_GAP_SECONDS;
-    /** Advertiser address of each slot; "" when the slot is free (a free slot has no sightings). */
+    /** Advertiser address of each slot in use; "" (or nothing yet) for a free one. */
     var sources: string[] = [];
-    for (var i = 0; i < maxOpen; i++) sources.push("");
     /** ID prefix of each slot, 4 bytes a slot. */
     var ids = new Uint8Array(maxOpen * ID_PREFIX_BYTES);
     /** A GAEN slot's AEM byte 1 | 0x100, which also says its ID is an RPI (a Bluezone ID is replaced by one); 0 for Bluezone. */
@@ -215,6 +214,7 @@ export class EncounterAggregator {
     var last = new Uint32Array(maxOpen);
     var rssiMax = new Int8Array(maxOpen);
     var rssiSum = new Int32Array(maxOpen);
+    /** Adverts heard in each slot's encounter: 0 marks a free slot. */
     var sightings = new Uint16Array(maxOpen);
 
     /** Whether the slot's encounter is over at `now`; every one is at `now` = Infinity. */
@@ -240,7 +240,7 @@ export class EncounterAggregator {
     function flush(now: number): number {
       var closed = 0;
       for (var slot = 0; slot < maxOpen; slot++) {
-        if (sources[slot] && isOver(slot, now)) {
+        if (sightings[slot] && isOver(slot, now)) {
           close(slot);
           closed++;
         }
@@ -255,7 +255,7 @@ export class EncounterAggregator {
         slot = -1;
       }
       if (slot < 0) {
-        slot = sources.indexOf("");
+        slot = sightings.indexOf(0);
         if (slot < 0) {
           // Full: the encounter heard least recently is the contact most likely gone.
           slot = 0;
@@ -287,7 +287,7 @@ export class EncounterAggregator {
     };
     this.openCount = function () {
       var open = 0;
-      for (var slot = 0; slot < maxOpen; slot++) if (sources[slot]) open++;
+      for (var slot = 0; slot < maxOpen; slot++) if (sightings[slot]) open++;
       return open;
     };
   }

@@ -39,15 +39,11 @@ export function keysForDay(keys: ExposureKeys, day: number, random: RandomBytes,
   // TEKs are kept oldest first and none is of a later day: today's, if there, is the last.
   var last = teks[teks.length - 1];
   if (!last || last[0] !== day) teks.push([day, bytesToHex(random(GAEN_KEY_BYTES))]);
-  var next: ExposureKeys = { teks: teks, bzDay: keys.bzDay, bzKey: keys.bzKey };
   // A chain that starts after `day` means the clock went back: begin a new one rather than link days.
-  if (!keys.bzKey || keys.bzDay > day) {
-    next.bzDay = day;
-    next.bzKey = bytesToHex(random(BLUEZONE_KEY_BYTES));
-  } else if (keys.bzDay < oldest) {
-    next.bzDay = oldest;
-    next.bzKey = bytesToHex(bluezoneKeyOfDay(sha256, keys, oldest) as Uint8Array);
-  }
+  var newChain = !keys.bzKey || keys.bzDay > day;
+  var bzDay = newChain ? day : Math.max(keys.bzDay, oldest);
+  var bzKey = newChain ? random(BLUEZONE_KEY_BYTES) : (bluezoneKeyOfDay(sha256, keys, bzDay) as Uint8Array);
+  var next: ExposureKeys = { teks: teks, bzDay: bzDay, bzKey: bytesToHex(bzKey) };
   return { keys: next, changed: JSON.stringify(next) !== JSON.stringify(keys) };
 }
 

@@ -71,8 +71,8 @@ export function metadataTxPower(metadata: Uint8Array): number {
  */
 export function aemCrypt(aes: Aes128Block, aemk: Uint8Array, rpi: Uint8Array, data: Uint8Array): Uint8Array {
   var keystream = aes(aemk, rpi);
-  var out = new Uint8Array(data.length);
-  for (var i = 0; i < data.length; i++) out[i] = data[i] ^ keystream[i];
+  var out = data.slice();
+  for (var i = 0; i < data.length; i++) out[i] ^= keystream[i];
   return out;
 }
 

@@ -201,8 +201,9 @@ function onDevice(device: BluetoothScanDevice): void {
   var isGaen = gaen.length === RPI_BYTES + AEM_BYTES;
   if (!isGaen && bluezone.length !== BLUEZONE_ID_BYTES) return onBeacon(serviceData[SYNC_SERVICE_UUID]);
   heardThisScan++;
-  // AEM byte 1 carries the TX power; Bluezone has none (gaen[17] is then undefined, and ignored).
-  encounters.sighting(device.id, isGaen ? gaen.subarray(0, RPI_BYTES) : bluezone, isGaen ? "gaen" : "bluezone", gaen[RPI_BYTES + 1], device.rssi, getTime());
+  // The aggregator keeps the start of the ID (RPI ‖ AEM starts with the RPI). AEM byte 1 carries the TX
+  // power; Bluezone has none (gaen[17] is then undefined, and ignored).
+  encounters.sighting(device.id, isGaen ? gaen : bluezone, isGaen ? "gaen" : "bluezone", gaen[RPI_BYTES + 1], device.rssi, getTime());
 }
 
 /** Starts one scan; it ends itself after the configured window. */

@@ -57,9 +57,10 @@ export function broadcastAt(now: number, config: TagConfig, keys: ExposureKeys, 
     cache.day = day;
   }
   var adverts: Uint8Array[] = [];
-  if (cache.rpik && cache.aemk) {
+  // The RPIK and the AEMK come from the same TEK: both or neither.
+  if (cache.rpik) {
     var rpi = rollingProximityIdentifier(crypto.aes, cache.rpik, enIntervalNumber(now));
-    adverts.push(gaenAdvert(rpi, aemCrypt(crypto.aes, cache.aemk, rpi, bluetoothMetadata(config.txPower + config.txCalibrationDb))));
+    adverts.push(gaenAdvert(rpi, aemCrypt(crypto.aes, cache.aemk!, rpi, bluetoothMetadata(config.txPower + config.txCalibrationDb))));
   }
   if (cache.chain) {
     var chain = bluezoneChainSeek(sha256, cache.chain, day, bluezoneIdIndex(now));

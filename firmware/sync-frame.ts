@@ -9,7 +9,7 @@
  *   bytes 1…   the next (MTU − 4) or fewer bytes of the message
  * A 512-byte message at MTU 23 takes 27 fragments, so 6 index bits are enough down to the smallest MTU.
  */
-import { concatBytes } from "./bytes";
+import { concatBytes, NO_BYTES } from "./bytes";
 import { ERR_FRAGMENT, ERR_TOO_LONG } from "./sync-errors";
 
 /** The largest message either side sends or accepts. */
@@ -70,7 +70,8 @@ export function newReassembler(): Reassembler {
     }
     if (index !== next) return drop(ERR_FRAGMENT);
     var body = fragment.subarray(FRAGMENT_HEADER_BYTES);
-    var message = concatBytes(index ? [received as Uint8Array, body] : [body]);
+    // A first fragment finds nothing received: a message under way was dropped by the index check.
+    var message = concatBytes([received || NO_BYTES, body]);
     if (message.length > MAX_MESSAGE_BYTES) return drop(ERR_TOO_LONG);
     next = header & LAST_FRAGMENT ? 0 : index + 1;
     received = next ? message : null;

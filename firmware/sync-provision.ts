@@ -56,12 +56,12 @@ export function decodeIdentity(body: Uint8Array): TagIdentity | null {
   var idLength = body[0];
   if (!idLength || idLength > MAX_TAG_ID_CHARS || body.length !== idLength + 1 + (TAG_KEY_BYTES + BEACON_KEY_BYTES)) return null;
   var id = "";
-  for (var i = 1; i <= idLength; i++) {
-    if (body[i] < 0x21 || body[i] > 0x7e) return null;
-    id += String.fromCharCode(body[i]);
+  for (var at = 1; at <= idLength; at++) {
+    if (body[at] < 0x21 || body[at] > 0x7e) return null;
+    id += String.fromCharCode(body[at]);
   }
-  var keys = body.slice(1 + idLength); // a copy: the tag keeps it after the message buffer is gone
-  return { tagId: id, tagKey: keys.subarray(0, TAG_KEY_BYTES), beaconKey: keys.subarray(TAG_KEY_BYTES) };
+  // `at` is where the keys start now. Copies: the tag keeps them after the message buffer is gone.
+  return { tagId: id, tagKey: body.slice(at, at + TAG_KEY_BYTES), beaconKey: body.slice(at + TAG_KEY_BYTES) };
 }
 
 /**

@@ -122,8 +122,9 @@ export function newSession(sha256: Sha256, key: Uint8Array, sendDir: number): Se
       var seq = readField(sealed, 0, SEQ_BYTES);
       // The other side's direction: TO_TAG + TO_GATEWAY = 3.
       var header = messageHeader(3 - sendDir, seq);
-      var ciphertext = sealed.subarray(SEQ_BYTES, sealed.length - MAC_BYTES);
-      if (!macMatches(messageMac(header, ciphertext), sealed.subarray(sealed.length - MAC_BYTES))) return ERR_BAD_MAC;
+      var macAt = sealed.length - MAC_BYTES;
+      var ciphertext = sealed.subarray(SEQ_BYTES, macAt);
+      if (!macMatches(messageMac(header, ciphertext), sealed.subarray(macAt))) return ERR_BAD_MAC;
       if (seq <= accepted) return ERR_REPLAY;
       accepted = seq;
       return crypt(header, ciphertext);

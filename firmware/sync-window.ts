@@ -61,7 +61,8 @@ export function beaconWindowOpened(state: SyncWindowState, now: number): void {
 
 /** Notes a link closed for failures at `now`: the backoff doubles. */
 export function linkFailed(state: SyncWindowState, now: number): void {
-  state[BACKOFF_S] = state[BACKOFF_S] ? Math.min(2 * state[BACKOFF_S], MAX_BACKOFF_S) : FIRST_BACKOFF_S;
+  // Twice the last backoff, or the first one when there was none (2 × 0 = 0).
+  state[BACKOFF_S] = Math.min(2 * state[BACKOFF_S] || FIRST_BACKOFF_S, MAX_BACKOFF_S);
   state[FAILED_AT] = now;
 }
 
