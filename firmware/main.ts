@@ -15,12 +15,12 @@ import { EncounterAggregator } from "./encounter";
 import { EncounterLog } from "./encounter-log";
 import { ExposureKeys, emptyKeys, keysForDay } from "./exposure-keys";
 import { batteryPercentFromVolts, buttonPulses, conditionColour, heartbeatPulses, tagCondition } from "./feedback";
+import { AEM_BYTES, RPI_BYTES } from "./gaen";
 import { aes128, randomBytes, sha256 } from "./platform/crypto";
 import { showPattern } from "./platform/lights";
 import { advertise, silence, startScan, stopScan } from "./platform/radio";
 import { openWindow, setUpSyncLink, windowIsOpen } from "./platform/sync-link";
 import { cancelTimer } from "./platform/timers";
-import { AEM_BYTES, RPI_BYTES } from "./gaen";
 import { broadcastAt, newRotationCache } from "./rotation";
 import { TagServices, newTagSync } from "./sync-commands";
 import { PROVISION_TX_POWER_DBM, decodeIdentity } from "./sync-provision";
@@ -31,7 +31,7 @@ import { beaconWindowOpened, mayOpenWindow, newSyncWindowState } from "./sync-wi
 var KEYS_FILE = "zt.keys";
 /** Storage file of the rest of the state that must survive a reboot. */
 var STATE_FILE = "zt.state";
-/** Storage file of the identity a gateway provisioned: tag ID, tag key, commune beacon key. */
+/** Storage file of the identity a gateway provisioned (tag ID, tag key, commune beacon key), in its PROVISION encoding. */
 var IDENTITY_FILE = "zt.id";
 /** Reported in the gateway's info. */
 var FIRMWARE_VERSION = "zonetag 0.1.0";
