@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { Figure, withinBudget } from "./figure";
 import { firmwareFigures } from "./firmware";
 import { matchingFigures } from "./matching";
+import { simulationFigures } from "./simulation";
 import { syncFigures } from "./sync";
 
 /** Each measurement group; later groups (sync, matching, simulator) add themselves here. */
@@ -13,6 +14,7 @@ const groups: { name: string; measure: () => Promise<Figure[]> }[] = [
   { name: "firmware", measure: firmwareFigures },
   { name: "sync", measure: syncFigures },
   { name: "matching", measure: matchingFigures },
+  { name: "simulation", measure: simulationFigures },
 ];
 
 function formatValue(f: Figure): string {

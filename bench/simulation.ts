@@ -1,0 +1,70 @@
+/**
+ * Figures of the simulator running the real bundle: average current per tag and close-contact detection
+ * in the default commune scenario, days of log the busiest 5 % of residents fill in the market scenario,
+ * and simulation speed. Runs are shortened to keep the bench under a few minutes; the labels say so.
+ */
+import { readFileSync } from "node:fs";
+import { DEFAULT_LOG_BUDGET_BYTES, logDaysRetained } from "../firmware/encounter-log";
+import { buildResult } from "../sim/report";
+import { applyOverrides, isScenarioErrors, loadScenario, Scenario } from "../sim/scenario";
+import { bundleTagFactory, simulate } from "../sim/simulation";
+import { Figure } from "./figure";
+
+/** Days simulated of each scenario in the bench (the default commune scenario has 14). */
+const COMMUNE_DAYS = 3;
+const MARKET_DAYS = 2;
+const SEED = "bench";
+
+function scenario(name: string, days: number): Scenario {
+  const loaded = loadScenario(name);
+  if (isScenarioErrors(loaded)) throw new Error(`scenario ${name}: ${JSON.stringify(loaded)}`);
+  const shortened = applyOverrides(loaded, { days });
+  if (isScenarioErrors(shortened)) throw new Error(`scenario ${name}: ${JSON.stringify(shortened)}`);
+  return shortened;
+}
+
+/** The 95th percentile of `values`. */
+function p95(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))];
+}
+
+export async function simulationFigures(): Promise<Figure[]> {
+  const bundle = new Uint8Array(readFileSync("dist/tag.bootcde"));
+  const commune = await simulate({ scenario: scenario("commune", COMMUNE_DAYS), seed: SEED, tagFactory: bundleTagFactory(bundle) });
+  const result = buildResult(commune);
+  const breakdown = Object.entries(result.power.breakdownMeanMicroAmps)
+    .filter(([, microAmps]) => microAmps >= 0.05)
+    .map(([component, microAmps]) => `${component} ${microAmps.toFixed(1)}`)
+    .join(", ");
+  const score = (direction: string, rule: string, what: "recall" | "precision") =>
+    result.detection.find((d) => d.direction === direction && d.rule === rule)?.[what] ?? null;
+  const figures: Figure[] = [];
+  const meanMicroAmps = result.power.summary.mean;
+  if (meanMicroAmps !== null) {
+    figures.push({ id: "avg_current_uA", label: `average current per tag, commune ${COMMUNE_DAYS} d (${breakdown})`, value: meanMicroAmps, unit: "µA", budget: 50, better: "lower" });
+  }
+  const detectionRows: [string, string, "recall" | "precision", number | null, "lower" | "higher"][] = [
+    ["recall_tag_tag", "default", "recall", 0.95, "higher"],
+    ["precision_tag_tag", "default", "precision", null, "higher"],
+    ["recall_cwa_tag_tag", "cwa", "recall", null, "higher"],
+    ["precision_cwa_tag_tag", "cwa", "precision", null, "higher"],
+  ];
+  for (const [id, rule, what, budget, better] of detectionRows) {
+    const value = score("tagTag", rule, what);
+    if (value !== null && value !== undefined) figures.push({ id, label: `tag↔tag close-contact ${what}, ${rule} rule, commune ${COMMUNE_DAYS} d`, value, unit: "", budget, better });
+  }
+  figures.push({ id: "sim_tag_hours_per_s", label: "simulated tag-hours per wall second, real bundle", value: commune.tagHours / commune.wallSeconds, unit: "tag-h/s", budget: 1000, better: "higher" });
+
+  const market = buildResult(await simulate({ scenario: scenario("market", MARKET_DAYS), seed: SEED, tagFactory: bundleTagFactory(bundle) }));
+  const busiest = p95(market.storage.perTag.map((t) => t.recordsPerDay));
+  figures.push({
+    id: "log_days_24kb",
+    label: `days of log in 24 KB for the busiest 5 % (${busiest.toFixed(0)} encounters/day, market ${MARKET_DAYS} d)`,
+    value: logDaysRetained(busiest, DEFAULT_LOG_BUDGET_BYTES),
+    unit: "days",
+    budget: 21,
+    better: "higher",
+  });
+  return figures;
+}
