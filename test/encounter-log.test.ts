@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { seededRandom as random } from "./helpers/random";
 import { DAY_SECONDS } from "../firmware/bluezone";
 import { Encounter, RECORD_BYTES, decodeRecord, encodeRecord, recordStrength } from "../firmware/encounter";
 import {
@@ -29,17 +30,6 @@ function blockName(serial: number, t: number): string {
   return "zl" + serial.toString(36) + "_" + originOf(t).toString(36);
 }
 
-/** A repeatable pseudo-random stream (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Encounters with unique IDs (a counter in the 4 ID bytes) and, given a stream, varied strength. */
 class Encounters {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { seededRandom as random } from "../helpers/random";
 import { bytesToHex } from "../../firmware/bytes";
 import { LOG_CHUNK_RECORDS } from "../../firmware/sync-commands";
 import {
@@ -334,17 +335,6 @@ describe("sync tag handler (firmware/sync-commands.ts)", () => {
   });
 
   describe("fuzz", () => {
-    /** A repeatable pseudo-random stream (mulberry32). */
-    function random(seed: number): () => number {
-      let a = seed >>> 0;
-      return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      };
-    }
 
     it("answers 10 000 random and mutated frames with an error code or nothing, never throws, and changes nothing", () => {
       const rand = random(20260101);
