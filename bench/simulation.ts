@@ -45,8 +45,8 @@ export async function simulationFigures(): Promise<Figure[]> {
     figures.push({ id: "avg_current_uA", label: `average current per tag, commune ${COMMUNE_DAYS} d (${breakdown})`, value: meanMicroAmps, unit: "µA", budget: 50, better: "lower" });
   }
   const detectionRows: [string, string, "recall" | "precision", number | null, "lower" | "higher"][] = [
-    ["recall_tag_tag", "default", "recall", 0.95, "higher"],
-    ["precision_tag_tag", "default", "precision", null, "higher"],
+    ["recall_tag_tag", "zonetag", "recall", 0.95, "higher"],
+    ["precision_tag_tag", "zonetag", "precision", null, "higher"],
     ["recall_cwa_tag_tag", "cwa", "recall", null, "higher"],
     ["precision_cwa_tag_tag", "cwa", "precision", null, "higher"],
   ];

@@ -37,7 +37,8 @@ export interface TagConfig {
 var SETTINGS: [string, number | boolean, number?, number?][] = [
   ["gaen", true],
   ["bluezone", true],
-  ["txPower", 0, -20, 4],
+  // −12 dBm: heard across a room rather than the village (fewer far records), and nearer phones' level.
+  ["txPower", -12, -20, 4],
   ["advertIntervalMs", 270, 200, 270],
   ["scanPeriodS", 240, 60, 300],
   ["scanWindowMs", 350, 100, 5000],

@@ -47,6 +47,13 @@ var AEM_BITS_MASK = 0x3f;
 var TX_POWER_WRAP = 16;
 /** Default open encounters kept in RAM. */
 var DEFAULT_MAX_OPEN = 24;
+/**
+ * Adverts weaker than this (dBm) are not aggregated: far-away devices would fill the log and crowd near ones
+ * out of the open slots. Measured in the simulator (market and commune, 1–2 days): −80 dBm halves the
+ * busiest tags' records a day and keeps tag↔tag close-contact recall (tag rule) at 0.96–0.97, where −72 dBm
+ * would cut it to 0.92. Phones send 15–30 dB weaker than tags, so a phone nearby can fall under it.
+ */
+export var SIGHTING_FLOOR_DBM = -80;
 /** Default silence after which an encounter is over (s): two scan periods, so one missed scan is not a gap. */
 var DEFAULT_GAP_SECONDS = 2 * DEFAULT_CONFIG.scanPeriodS;
 
@@ -249,6 +256,7 @@ export class EncounterAggregator {
     }
 
     this.sighting = function (source, id, profile, aem1, rssi, now) {
+      if (rssi < SIGHTING_FLOOR_DBM) return;
       var slot = sources.indexOf(source);
       if (slot >= 0 && isOver(slot, now)) {
         close(slot);

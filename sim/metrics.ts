@@ -9,18 +9,18 @@
  * each direction: tag↔tag, tag→phone (a phone detects a tag), phone→tag (a tag detects a phone).
  */
 import { DEFAULT_BLUEZONE_TX_POWER_DBM, DEFAULT_SCAN_PERIOD_MINUTES, exposuresOf } from "../tools/gateway/matching";
-import { CWA_FIRST_RULE, RiskRule, ScoredRecord } from "../tools/gateway/risk-rule";
+import { CWA_FIRST_RULE, RiskRule, ScoredRecord, ZONETAG_TAG_RULE } from "../tools/gateway/risk-rule";
 import type { PowerReport } from "./espruino/power";
 import type { AirDevice } from "./radio";
 import { SimulationOutcome } from "./simulation";
 import { DAY_S } from "./world";
 
 /**
- * The rules detections are scored with: the gateway's default (what matchExposures uses when given none:
- * today Corona-Warn-App's first rule, DESIGN's default) and the Corona-Warn-App rule itself.
+ * The rules detections are scored with, side by side on the same records: zonetag's rule for tags (what the
+ * simulated gateway alerts with) and Corona-Warn-App's first rule (the gateway's default, and the phones').
  */
 export const SCORING_RULES: readonly { id: string; rule: RiskRule }[] = [
-  { id: "default", rule: CWA_FIRST_RULE },
+  { id: "zonetag", rule: ZONETAG_TAG_RULE },
   { id: "cwa", rule: CWA_FIRST_RULE },
 ];
 

@@ -29,7 +29,7 @@ import { join } from "node:path";
 import { parseAdvert } from "../firmware/advert";
 import { utcDayNumber } from "../firmware/bluezone";
 import { parseSyncAdvert } from "../firmware/sync-token";
-import { CWA_FIRST_RULE, RiskRule } from "../tools/gateway/risk-rule";
+import { CWA_FIRST_RULE, RiskRule, ZONETAG_TAG_RULE } from "../tools/gateway/risk-rule";
 import type { EncounterRow } from "../tools/gateway/store";
 import { Scheduler, type ScheduledEvent } from "./espruino/scheduler";
 import { HostTag } from "./espruino/tag";
@@ -197,8 +197,10 @@ export interface SimulationOptions {
   scenario: Scenario;
   seed: string;
   tagFactory: TagFactory;
-  /** The rule the gateway and the phone apps alert with (default: the gateway's, CWA's first rule). */
+  /** The rule the gateway scores tags' logs with (default: zonetag's rule for tags, as the project configures it). */
   rule?: RiskRule;
+  /** The rule the phone apps alert with (default: Corona-Warn-App's first rule). */
+  phoneRule?: RiskRule;
   radio?: RadioValues;
   /** Folder for the gateway's data and published keys (default: a temporary one, removed at the end). */
   workDir?: string;
@@ -220,7 +222,8 @@ interface Task {
 /** Runs a scenario: builds the world and its devices, runs the clock to the end, gathers what happened. */
 export async function simulate(options: SimulationOptions): Promise<SimulationOutcome> {
   const { scenario, seed } = options;
-  const rule = options.rule ?? CWA_FIRST_RULE;
+  const rule = options.rule ?? ZONETAG_TAG_RULE;
+  const phoneRule = options.phoneRule ?? CWA_FIRST_RULE;
   const wallStart = process.hrtime.bigint();
   const root = new Random(seed);
   const world = buildWorld(scenario, root.fork("world"));
@@ -428,7 +431,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
       scheduler.at(at, () => {
         for (const p of gateway.publications) {
           if (p.at > scheduler.now() || notifications.some((n) => n.resident === phone.resident && n.case === p.case)) continue;
-          if (phone.exposedBy(p.keys, rule).length > 0) notifications.push({ resident: phone.resident, case: p.case, at: scheduler.now(), how: "phone app" });
+          if (phone.exposedBy(p.keys, phoneRule).length > 0) notifications.push({ resident: phone.resident, case: p.case, at: scheduler.now(), how: "phone app" });
         }
       });
     }

@@ -10,6 +10,7 @@ import {
   RECORD_COMPLETE,
   RECORD_EMPTY,
   RECORD_TORN,
+  SIGHTING_FLOOR_DBM,
   decodeRecord,
   encodeRecord,
   recordFirstSeen,
@@ -242,10 +243,20 @@ describe("encounter aggregation", () => {
     expect(closed).to.have.length(101);
   });
 
-  it("averages RSSI over every advert and keeps the strongest, clamping impossible readings", () => {
+  it("averages RSSI over every advert at or above the floor and keeps the strongest, clamping impossible readings", () => {
     const { agg, closed } = collect();
-    for (const rssi of [-50, -60, -70, -200]) agg.sighting("a", BZ, "bluezone", 0, rssi, T0);
+    for (const rssi of [-50, -60, SIGHTING_FLOOR_DBM, SIGHTING_FLOOR_DBM - 1, -200]) agg.sighting("a", BZ, "bluezone", 0, rssi, T0);
+    agg.sighting("b", BZ, "bluezone", 0, 300, T0);
     agg.closeAll();
-    expect(closed[0]).to.include({ rssiMean: Math.round((-50 - 60 - 70 - 128) / 4), rssiMax: -50, seconds: 0 });
+    expect(closed[0]).to.include({ rssiMean: Math.round((-50 - 60 + SIGHTING_FLOOR_DBM) / 3), rssiMax: -50, seconds: 0 });
+    expect(closed[1]).to.include({ rssiMean: 127, rssiMax: 127 });
+  });
+
+  it("opens no encounter for a device heard only below the floor (far away: it cannot count)", () => {
+    const { agg, closed } = collect();
+    for (let s = 0; s < 10; s++) agg.sighting("far", RPI, "gaen", 0, SIGHTING_FLOOR_DBM - 1, T0 + s * 60);
+    expect(agg.openCount()).to.equal(0);
+    agg.closeAll();
+    expect(closed).to.deep.equal([]);
   });
 });

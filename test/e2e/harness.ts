@@ -86,7 +86,7 @@ export function meetStrangers(tag: HostTag, seed: string, count: number, untilMs
       device: otherDevice(random, k % 2 ? "bluezone" : "gaen"),
       arrivalMs: from + ((k + 0.5) * (untilMs - from)) / count,
       scans: 1 + (random.uint32() % 3),
-      rssi: -50 - (random.uint32() % 40),
+      rssi: -45 - (random.uint32() % 35),
     });
   }
   const taken = runScans(tag, untilMs, hearVisits(visits));

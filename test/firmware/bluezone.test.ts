@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { bytesToHex } from "../../firmware/bytes";
+import { DEFAULT_CONFIG } from "../../firmware/config";
 import { aemCrypt, bluetoothMetadata, deriveAemk, deriveRpik, enIntervalNumber, gaenAdvert, rollingProximityIdentifier } from "../../firmware/gaen";
 import { tekOfDay } from "../../firmware/exposure-keys";
 import { nodeAes128, nodeSha256 } from "../../tools/gateway/host-crypto";
@@ -71,7 +72,7 @@ describe("firmware: Bluezone IDs on air", function () {
       const dayTek = tekOfDay(savedKeys(tag), day)!;
       if (day === DAY) expect(bytesToHex(dayTek)).to.equal(tek);
       const rpi = rollingProximityIdentifier(nodeAes128, deriveRpik(nodeSha256, dayTek), enIntervalNumber(t));
-      const aem = aemCrypt(nodeAes128, deriveAemk(nodeSha256, dayTek), rpi, bluetoothMetadata(0));
+      const aem = aemCrypt(nodeAes128, deriveAemk(nodeSha256, dayTek), rpi, bluetoothMetadata(DEFAULT_CONFIG.txPower + DEFAULT_CONFIG.txCalibrationDb));
       expect(bytesToHex(first!.bytes), when).to.equal(bytesToHex(gaenAdvert(rpi, aem)));
     }
     const keys = savedKeys(tag);

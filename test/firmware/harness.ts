@@ -199,7 +199,7 @@ export function busySchedule(seed: string, firstDay: number, days: number, perDa
         device: otherDevice(random, k % 2 ? "bluezone" : "gaen"),
         arrivalMs: ((firstDay + d) * 86400 + ((k + 0.5) * 86400) / perDay) * 1000,
         scans: 1 + (random.uint32() % 3),
-        rssi: -50 - (random.uint32() % 40),
+        rssi: -45 - (random.uint32() % 35),
       });
     }
   }

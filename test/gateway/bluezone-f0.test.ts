@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { bluezoneF0Entry, DAY_SECONDS } from "../../firmware/bluezone";
 import { bytesToHex } from "../../firmware/bytes";
+import { DEFAULT_CONFIG } from "../../firmware/config";
 import { readF0List, writeF0List } from "../../tools/gateway/bluezone-f0";
 import { parseKeyFile } from "../../tools/gateway/key-files";
 import { DEFAULT_BLUEZONE_TX_POWER_DBM, matchExposures } from "../../tools/gateway/matching";
@@ -47,12 +48,12 @@ describe("Bluezone F0 lists (tools/gateway/bluezone-f0.ts)", () => {
       const resident = store.addResident({ name: "Vũ Văn Sơn", household: "Thôn 2", contactName: "Vũ Thị Thu", contactPhone: "0903 111 222" }, "staff");
       store.registerTag({ tagId: "B1", board: "mdbt42q", tagKey: testBytes("b1", 32), residentId: resident, provisionedAt: TEST_DAY_START }, "staff");
       store.registerTag({ tagId: "B2", board: "mdbt42q", tagKey: testBytes("b2", 32), residentId: null, provisionedAt: TEST_DAY_START }, "staff");
-      // B1: on day 2 of the chain at 08:00, 3 records of 26 minutes at mean RSSI -50 dBm (50 dB with the 0 dBm default).
+      // B1: on day 2 of the chain at 08:00, 3 records of 26 minutes at 50 dB below the assumed TX power.
       const day2 = TEST_DAY_START + 2 * DAY_SECONDS + 8 * 3600;
-      const rows = [0, 1, 2].map((n) => bluezoneRow(dailyKey, TEST_DAY, { at: day2 + n * 1800, seconds: 26 * 60, rssiMean: -50 }));
+      const rows = [0, 1, 2].map((n) => bluezoneRow(dailyKey, TEST_DAY, { at: day2 + n * 1800, seconds: 26 * 60, rssiMean: DEFAULT_BLUEZONE_TX_POWER_DBM - 50 }));
       store.storeEncounterBatch(store.beginSync("B1"), { records: rows, cursor: 21, bytes: 21 });
-      // B2: the same sender, but far away (mean -80 dBm: 80 dB, ignored).
-      store.storeEncounterBatch(store.beginSync("B2"), { records: [bluezoneRow(dailyKey, TEST_DAY, { at: day2, seconds: 1800, rssiMean: -80 })], cursor: 7, bytes: 7 });
+      // B2: the same sender, but far away (80 dB, or as far as a record tells: ignored).
+      store.storeEncounterBatch(store.beginSync("B2"), { records: [bluezoneRow(dailyKey, TEST_DAY, { at: day2, seconds: 1800, rssiMean: DEFAULT_BLUEZONE_TX_POWER_DBM - 80 })], cursor: 7, bytes: 7 });
 
       const list = writeF0List([bluezoneF0Entry(dailyKey, TEST_DAY, TEST_DAY_START + 3 * DAY_SECONDS - 1)]);
       const file = await parseKeyFile("f0.json", Buffer.from(list), null);
@@ -61,7 +62,7 @@ describe("Bluezone F0 lists (tools/gateway/bluezone-f0.ts)", () => {
       store.importDiagnosisKeys(file, "staff");
 
       const report = matchExposures(store, { actor: "staff" });
-      expect(DEFAULT_BLUEZONE_TX_POWER_DBM).to.equal(0);
+      expect(DEFAULT_BLUEZONE_TX_POWER_DBM, "tags' default calibrated TX power").to.equal(DEFAULT_CONFIG.txPower + DEFAULT_CONFIG.txCalibrationDb);
       expect(report.matchedRecords).to.equal(4);
       expect(report.exposures.map((e) => [e.tag, e.day - TEST_DAY, e.weightedMinutes, e.minAttenuation])).to.deep.equal([[store.tagRowId("B1"), 2, 3 * (26 + 5), 50]]);
       expect(report.alertedTags).to.deep.equal(["B1"]);

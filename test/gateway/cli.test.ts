@@ -67,6 +67,7 @@ describe("gateway CLI (tools/gateway/cli.ts)", function () {
       [["import-keys", join(dir, "bad.json")], /bad\.json: Bluezone F0 list: entry 1: daily_key must be 64 hex digits/],
       [["import-keys", "--public-key", join(dir, "key.pem"), join(dir, "bad.json")], /key\.pem is not a public key in PEM form/],
       [["match", "--rule", join(dir, "bad.json")], /rule .*bad\.json: filterBelowDb must be a number/],
+      [["match", "--rule", "constructor"], /rule constructor is neither cwa nor zonetag nor a readable file: ENOENT/],
       [["register", "--name", "Lý Văn Tâm", "--household", "Thôn 8", "--tag", "NOPE"], /tag NOPE is not provisioned yet/],
       [["export-keys", "--resident", "Nobody", "--out", join(dir, "out")], /no resident named "Nobody"/],
       [["called", "--tag", "NOPE"], /unknown tag NOPE/],
@@ -108,6 +109,9 @@ describe("gateway CLI (tools/gateway/cli.ts)", function () {
     expect(match.out).to.match(/1 encounter records matched, 1 exposures over the rule/);
     expect(match.out).to.match(/tags alerted: T0042/);
     expect(match.out).to.match(/Lý Văn Tâm\s+Thôn 8\s+-\s+Lý Thị Hằng 0977 555 444\s+T0042\s+\d{4}-\d\d-\d\d: 35 min/);
+    const byName = gateway(data, "match", "--rule", "zonetag");
+    expect(byName.code, byName.err).to.equal(0);
+    expect(byName.out).to.match(/1 encounter records matched, 1 exposures over the rule/);
 
     const status = gateway(data, "status");
     expect(status.code).to.equal(0);

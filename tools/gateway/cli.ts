@@ -15,7 +15,7 @@ import { Recipient, handOutTag, waitForNewTag } from "./desk";
 import { readKeyFile } from "./key-files";
 import { matchExposures } from "./matching";
 import { DEFAULT_KEY_ID, DEFAULT_KEY_VERSION, DEFAULT_REGION, publishResidentKeys } from "./publish";
-import { parseRiskRule, RiskRule } from "./risk-rule";
+import { NAMED_RULES, parseRiskRule, RiskRule } from "./risk-rule";
 import { loadVerificationKey } from "./signing-keys";
 import { defaultDataDir, GatewayStore, ResidentToCall, TagStatus } from "./store";
 import { SyncReport } from "./sync";
@@ -362,18 +362,18 @@ export function buildProgram(): Command {
     .command("match")
     .description("match stored diagnosis keys against the tags' encounters; set alerts and list residents to call")
     .option("--import <id>", "only the keys of this import", wholeNumber("--import"))
-    .option("--rule <file>", "risk rule as JSON (default: Corona-Warn-App's first rule)")
+    .option("--rule <name|file>", `risk rule: ${[...NAMED_RULES.keys()].join(" or ")} (zonetag's, calibrated for tags), or a JSON file (default: cwa, Corona-Warn-App's first rule)`)
     .option("--scan-period <minutes>", "the tags' scan period, credited to every sighting", wholeNumber("--scan-period"))
     .option("--bluezone-tx-power <dBm>", "TX power assumed for Bluezone senders", wholeNumber("--bluezone-tx-power"))
     .action((o) =>
       withStore(program, (store, g) => {
-        let rule: RiskRule | undefined;
-        if (o.rule) {
+        let rule: RiskRule | undefined = o.rule ? NAMED_RULES.get(o.rule) : undefined;
+        if (o.rule && !rule) {
           let json: unknown;
           try {
             json = JSON.parse(readFileSync(o.rule, "utf8"));
           } catch (err) {
-            throw new UserError(`cannot read rule ${o.rule}: ${(err as Error).message}`);
+            throw new UserError(`rule ${o.rule} is neither ${[...NAMED_RULES.keys()].join(" nor ")} nor a readable file: ${(err as Error).message}`);
           }
           const parsed = parseRiskRule(json);
           if ("error" in parsed) throw new UserError(`rule ${o.rule}: ${parsed.error}`);

@@ -23,8 +23,8 @@ export const CLOCK_SKEW_SECONDS = 20 * 60;
 export const DEFAULT_SCAN_PERIOD_MINUTES = 5;
 /**
  * Bluezone adverts carry no TX power, so attenuation needs an assumed one: the calibrated power tags
- * send at by default (firmware config.ts: 0 dBm, what their GAEN AEM reports), about the level of a
- * phone advertising at its "high" setting. A commune that calibrates its phones can set another.
+ * send at by default (firmware config.ts, what their GAEN AEM reports): −12 dBm, within a few dB of what
+ * Bluezone phones send. A commune that calibrates its phones can set another.
  */
 export const DEFAULT_BLUEZONE_TX_POWER_DBM = DEFAULT_CONFIG.txPower + DEFAULT_CONFIG.txCalibrationDb;
 /** idPrefix as a local binding: compiled to CommonJS, every use of an import is a getter call, and this runs per ID. */
