@@ -37,8 +37,9 @@ export interface TagConfig {
 var SETTINGS: [string, number | boolean, number?, number?][] = [
   ["gaen", true],
   ["bluezone", true],
-  // −12 dBm: heard across a room rather than the village (fewer far records), and nearer phones' level.
-  ["txPower", -12, -20, 4],
+  // −8 dBm: heard across a room rather than the village (fewer far records); with the −82 dBm sighting
+  // floor (encounter.ts) other tags are logged out to 74 dB of attenuation (zonetag's rule: risk-rule.ts).
+  ["txPower", -8, -20, 4],
   ["advertIntervalMs", 270, 200, 270],
   ["scanPeriodS", 240, 60, 300],
   ["scanWindowMs", 350, 100, 5000],

@@ -49,11 +49,11 @@ var TX_POWER_WRAP = 16;
 var DEFAULT_MAX_OPEN = 24;
 /**
  * Adverts weaker than this (dBm) are not aggregated: far-away devices would fill the log and crowd near ones
- * out of the open slots. Measured in the simulator (market and commune, 1–2 days): −80 dBm halves the
- * busiest tags' records a day and keeps tag↔tag close-contact recall (tag rule) at 0.96–0.97, where −72 dBm
- * would cut it to 0.92. Phones send 15–30 dB weaker than tags, so a phone nearby can fall under it.
+ * out of the open slots. Measured in the simulator with tags at −8 dBm (market 1 day, commune 3 days): it
+ * halves the busiest tags' records a day and keeps tag↔tag close-contact recall (zonetag rule) at 0.98;
+ * −72 dBm would cut recall to 0.92. Phones send 15–30 dB weaker than tags: a phone nearby can fall under it.
  */
-export var SIGHTING_FLOOR_DBM = -80;
+export var SIGHTING_FLOOR_DBM = -82;
 /** Default silence after which an encounter is over (s): two scan periods, so one missed scan is not a gap. */
 var DEFAULT_GAP_SECONDS = 2 * DEFAULT_CONFIG.scanPeriodS;
 

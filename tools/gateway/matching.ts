@@ -23,7 +23,7 @@ export const CLOCK_SKEW_SECONDS = 20 * 60;
 export const DEFAULT_SCAN_PERIOD_MINUTES = 5;
 /**
  * Bluezone adverts carry no TX power, so attenuation needs an assumed one: the calibrated power tags
- * send at by default (firmware config.ts, what their GAEN AEM reports): −12 dBm, within a few dB of what
+ * send at by default (firmware config.ts, what their GAEN AEM reports): −8 dBm, about 10 dB above what
  * Bluezone phones send. A commune that calibrates its phones can set another.
  */
 export const DEFAULT_BLUEZONE_TX_POWER_DBM = DEFAULT_CONFIG.txPower + DEFAULT_CONFIG.txCalibrationDb;

@@ -53,8 +53,9 @@ export const CWA_FIRST_RULE: RiskRule = {
  * zonetag's rule for tags' logs: Corona-Warn-App's shape with buckets 5 dB further out, since a wrist tag
  * loses what a phone in the hand does not. Two tags 2 m apart see 48 dB of path loss (ITU-R P.1238,
  * residential), 6 dB of antenna loss and 0–20 dB of bodies, i.e. 54–74 dB before shadowing, where CWA
- * weights only below 63 dB. Calibrated in the simulator (npm run bench; commune and market): tag↔tag
- * close-contact recall 0.97–0.98 against CWA's 0.86–0.90, at a precision of 0.15–0.26 against 0.31–0.45.
+ * weights only below 63 dB. Calibrated in the simulator (commune 3 days, market 1 day, tags at their
+ * defaults): tag↔tag close-contact recall 0.98 against CWA's 0.79–0.92, at a precision of 0.12–0.25
+ * against 0.33–0.49 (pairs 2–4 m apart for long are what it adds).
  * Phone apps keep their own rule; this one scores what tags log.
  */
 export const ZONETAG_TAG_RULE: RiskRule = {
