@@ -75,25 +75,23 @@ export async function main(argv: readonly string[]): Promise<number> {
   const bar = new SingleBar({ format: "simulating |{bar}| {percentage}% | day {day}/{days} | ETA {eta_formatted}", hideCursor: true }, Presets.shades_classic);
   const showProgress = options.progress && process.stderr.isTTY;
   if (showProgress) bar.start(1, 0, { day: 0, days: scenario.days });
-  let peakRss = process.memoryUsage().rss;
   const outcome = await simulate({
     scenario,
     seed: options.seed,
     tagFactory: bundleTagFactory(bundle),
     workDir: out,
     onProgress: (done, total) => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
       if (showProgress) bar.update(done / total, { day: Math.floor((done / total) * scenario.days), days: scenario.days });
     },
   });
   if (showProgress) bar.stop();
   const result = buildResult(outcome);
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const performance: Performance = {
     wallSeconds: outcome.wallSeconds,
     tagHours: outcome.tagHours,
     tagHoursPerSecond: outcome.tagHours / outcome.wallSeconds,
-    peakRssMb: peakRss / 1048576,
+    // The process's peak resident set (maxRSS, in KiB), whenever it was reached.
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
   console.log(consoleSummary(result, performance));
   const paths = writeOutputs(out, result, performance);

@@ -330,8 +330,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
   const deliverToTag = (tag: TagDevice, reception: Reception) => {
     const sender = devices[reception.from];
     // A tag sender may have changed what it sends since the slice was planned: only what is on air arrives.
-    // (Asked over [time, time + 1 ms): at Unix-millisecond magnitudes a smaller step vanishes in rounding.)
-    if (sender instanceof TagDevice && !sender.host.radio.advertisingEvents(reception.time, reception.time + 1).some((e) => e.bytes === reception.packet)) return;
+    if (sender instanceof TagDevice && !sender.host.radio.sendsAt(reception.time, reception.packet)) return;
     tag.delivered++;
     if (tag.host.radio.deliverAdvert({ address: reception.address, rssi: reception.rssi, data: reception.packet })) {
       tag.accepted++;

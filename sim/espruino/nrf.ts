@@ -121,6 +121,7 @@ export interface ReceivedAdvert {
   /** "aa:bb:cc:dd:ee:ff random" (as in AdvertisingEvent.address). */
   readonly address: string;
   readonly rssi: number;
+  /** The packet; not modified afterwards (the runtime parses each packet once). */
   readonly data: Uint8Array;
 }
 
@@ -567,6 +568,15 @@ export class NrfRadio {
     return last && t < last.time + ADV_EVENT_MS ? last : null;
   }
 
+  /** Whether the configuration on air at world time `t` sends `packet` (the very object it was given). */
+  sendsAt(t: number, packet: Uint8Array): boolean {
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const segment = this.history[i]!;
+      if (t >= segment.start && t < segment.end) return segment.packets.includes(packet);
+    }
+    return false;
+  }
+
   /** The current advertising configuration (interval, packets, ...), or null when not advertising. */
   advertisingState(): Omit<AdvertisingSegment, "end" | "id"> | null {
     return this.advertising;
@@ -595,7 +605,8 @@ export class NrfRadio {
   deliverAdvert(advert: ReceivedAdvert): boolean {
     const request = this.scanRequest;
     if (!request || !this.host.isResponsive() || !this.listeningAt(this.host.scheduler.now())) return false;
-    const parsed = parseAdvertisingData(advert.data);
+    let parsed = parsedPackets.get(advert.data);
+    if (!parsed) parsedPackets.set(advert.data, (parsed = parseAdvertisingData(advert.data)));
     if (request.matches && !request.matches(parsed, advert.address)) return false;
     const device = this.deviceObject(advert, parsed);
     if (request.receiver.kind === "collect") {
@@ -799,6 +810,9 @@ class Link implements CentralLink {
     for (const listener of this.disconnectListeners) listener(reason);
   }
 }
+
+/** Packets as parsed, by packet: on air a packet is sent unchanged many times to many receivers. */
+const parsedPackets = new WeakMap<Uint8Array, ParsedAdvertisingData>();
 
 function eventOf(segment: AdvertisingSegment, n: number, time: number): AdvertisingEvent {
   return {
