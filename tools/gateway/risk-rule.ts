@@ -53,10 +53,11 @@ export const CWA_FIRST_RULE: RiskRule = {
  * zonetag's rule for tags' logs: Corona-Warn-App's shape with buckets 5 dB further out, since a wrist tag
  * loses what a phone in the hand does not. Two tags 2 m apart see 48 dB of path loss (ITU-R P.1238,
  * residential), 6 dB of antenna loss and 0–20 dB of bodies, i.e. 54–74 dB before shadowing, where CWA
- * weights only below 63 dB. Calibrated in the simulator (commune 3 days, market 1 day, tags at their
- * defaults): tag↔tag close-contact recall 0.98 against CWA's 0.79–0.92, at a precision of 0.12–0.25
- * against 0.33–0.49 (pairs 2–4 m apart for long are what it adds).
- * Phone apps keep their own rule; this one scores what tags log.
+ * weights only below 63 dB. The alert comes at 12 weighted minutes, not 15: scans 4 minutes apart, durations
+ * in 2-minute steps and records cut at every 15-minute ID change score a 15-minute contact as 12–14.
+ * Calibrated in the simulator (default commune 14 days and 3 days, market 1 day; tags at their defaults):
+ * tag↔tag close-contact recall 0.97–0.99 against CWA's 0.79–0.92, at a precision of 0.10–0.22 against
+ * 0.33–0.49 (long stays 2–4 m apart are what it adds). Phone apps keep their own rule.
  */
 export const ZONETAG_TAG_RULE: RiskRule = {
   name: "zonetag rule for tags",
@@ -67,7 +68,7 @@ export const ZONETAG_TAG_RULE: RiskRule = {
   filterBelowDb: 78,
   minWindowMinutes: 10,
   windowMinutes: 30,
-  alertWeightedMinutes: 15,
+  alertWeightedMinutes: 12,
 };
 
 /** Rules known by name (the gateway's `match --rule`). */
