@@ -20,7 +20,8 @@ import { join } from "node:path";
 import { BLOCK_BYTES, BLOCK_RECORDS, DEFAULT_LOG_BUDGET_BYTES, LOG_RETENTION_DAYS, storageFootprint } from "../firmware/encounter-log";
 import { GatewayStore } from "../tools/gateway/store";
 import { communeBeaconKey, syncTag } from "../tools/gateway/sync";
-import { LinkModel, SimulatedLink, TEST_DAY_START, TestTag, hostRandom } from "../test/sync/harness";
+import { hostRandom } from "../test/helpers/random";
+import { LinkModel, SimulatedLink, TEST_DAY_START, TestTag } from "../test/sync/harness";
 import { Figure } from "./figure";
 
 /** DESIGN.md budget for sync_full_log_s. */

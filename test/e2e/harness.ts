@@ -9,23 +9,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { bytesToHex, concatBytes } from "../../firmware/bytes";
+import { bytesToHex } from "../../firmware/bytes";
 import { EncounterLog } from "../../firmware/encounter-log";
 import { DEFAULT_MTU, newReassembler, splitMessage } from "../../firmware/sync-frame";
-import { OP_ERROR, OP_HELLO, OP_PROOF, decodeChallenge, encodeHello, message } from "../../firmware/sync-messages";
-import { NONCE_BYTES, Session, TO_TAG, handshakeMac, newSession } from "../../firmware/sync-session";
 import { SYNC_SERVICE_UUID, SYNC_TO_GATEWAY_UUID, SYNC_TO_TAG_UUID } from "../../firmware/sync-token";
 import type { CentralLink } from "../../sim/espruino/nrf";
 import { Random } from "../../sim/espruino/random";
 import { Scheduler } from "../../sim/espruino/scheduler";
 import { HostTag } from "../../sim/espruino/tag";
-import { nodeSha256 } from "../../tools/gateway/host-crypto";
 import { connectSimTag } from "../../tools/gateway/sim-transport";
 import { EncounterRow, GatewayStore } from "../../tools/gateway/store";
 import { SyncOptions, SyncReport, provisionTag, syncTag } from "../../tools/gateway/sync";
 import { encounterRowOf } from "../../tools/gateway/sync-store";
 import { TagLink } from "../../tools/gateway/transport";
-import { hostRandom } from "../sync/harness";
+import { RawSyncPeer } from "../helpers/raw-sync-peer";
 import { Firmware, Visit, firmwareBundle, hearVisits, newWorld, otherDevice, runScans } from "../firmware/harness";
 
 /** How long staff hold a tag's button, and how long the world then runs for the press to register (debounce 50 ms). */
@@ -217,11 +214,6 @@ export function storageSnapshot(tag: HostTag): Record<string, string> {
   return files;
 }
 
-/** The error code an error message carries, or null for any other message. */
-export function errorCode(m: Uint8Array): number | null {
-  return m.length === 3 && m[0] === OP_ERROR ? m[1]! : null;
-}
-
 /** What the tag answered to what a RawClient wrote. */
 export interface RawAnswer {
   /** Whole messages from the tag, unsealed once the session is open. */
@@ -233,20 +225,17 @@ export interface RawAnswer {
 /**
  * A central writing whatever a test gives it to a tag's sync characteristic — an attacker, or a gateway
  * sending what the engine never would — and reading the answers with the protocol's own frame and session
- * code (as test/sync/harness.ts RawGateway does for the bare handler).
+ * code.
  */
-export class RawClient {
-  session: Session | null = null;
+export class RawClient extends RawSyncPeer<RawAnswer> {
   private readonly central: CentralLink;
   private readonly reassemble = newReassembler();
   private inbox: Uint8Array[] = [];
   /** Answers that did not reassemble or unseal: reported by the write, not thrown inside the tag's callback. */
   private problems: string[] = [];
 
-  constructor(
-    tag: HostTag,
-    readonly mtu: number = DEFAULT_MTU,
-  ) {
+  constructor(tag: HostTag, mtu: number = DEFAULT_MTU) {
+    super(mtu);
     const connection = tag.connect({ mtu });
     if (!connection.ok) throw new Error(`cannot connect to ${tag.name}: ${connection.reason}`);
     this.central = connection.link;
@@ -254,7 +243,7 @@ export class RawClient {
       if (service !== SYNC_SERVICE_UUID || characteristic !== SYNC_TO_GATEWAY_UUID) return;
       const whole = this.reassemble(value);
       if (typeof whole === "number") this.problems.push(`the tag's fragments do not reassemble: error ${whole}`);
-      else if (whole) this.inbox.push(this.open(whole));
+      else if (whole) this.receive(whole);
     });
   }
 
@@ -281,45 +270,15 @@ export class RawClient {
     return this.write(splitMessage(wire, this.mtu));
   }
 
-  /** A plain message. */
-  plain(opcode: number, body: Uint8Array = new Uint8Array(0)): RawAnswer {
-    return this.send(message(opcode, body));
-  }
-
-  /** `opcode ‖ body` sealed in the session. */
-  sealed(opcode: number, body: Uint8Array = new Uint8Array(0)): RawAnswer {
-    return this.send(this.seal(message(opcode, body)));
-  }
-
-  /** `plaintext` sealed as the gateway's next message (not sent). */
-  seal(plaintext: Uint8Array): Uint8Array {
-    if (!this.session) throw new Error("no session");
-    return this.session.seal(plaintext);
-  }
-
-  /** The handshake under `tagKey` (the right key or a guess); returns the tag's answer to PROOF. */
-  handshake(tagKey: Uint8Array): RawAnswer {
-    this.session = null;
-    const nonceG = hostRandom(NONCE_BYTES);
-    const hello = this.plain(OP_HELLO, encodeHello({ mtu: this.mtu, nonce: nonceG }));
-    const challenge = hello.messages.length === 1 ? decodeChallenge(hello.messages[0]!.subarray(1)) : null;
-    if (!challenge) throw new Error("no challenge");
-    const nonces = concatBytes([nonceG, challenge.nonce]);
-    this.session = newSession(nodeSha256, handshakeMac(nodeSha256, tagKey, nonces, "session"), TO_TAG);
-    return this.plain(OP_PROOF, handshakeMac(nodeSha256, tagKey, nonces, "gateway"));
-  }
-
   /** The central ends the connection. */
   disconnect(): void {
     this.central.disconnect();
   }
 
-  /** A received message: unsealed when the session is open and it is not a plain 3-byte error. */
-  private open(wire: Uint8Array): Uint8Array {
-    if (!this.session || errorCode(wire) !== null) return wire;
-    const plaintext = this.session.unseal(wire);
-    if (typeof plaintext !== "number") return plaintext;
-    this.problems.push(`the tag's message does not unseal: error ${plaintext}`);
-    return wire;
+  /** A whole message from the tag; one that does not unseal is kept as it came and reported by the write. */
+  private receive(wire: Uint8Array): void {
+    const opened = this.open(wire);
+    if (typeof opened === "number") this.problems.push(`the tag's message does not unseal: error ${opened}`);
+    this.inbox.push(typeof opened === "number" ? wire : opened);
   }
 }

@@ -47,13 +47,13 @@ import { nodeSha256 } from "../../tools/gateway/host-crypto";
 import { connectSimTag } from "../../tools/gateway/sim-transport";
 import { communeBeaconKey, syncTag } from "../../tools/gateway/sync";
 import { Firmware, expectNoErrors, firmwareBundle, savedKeys } from "../firmware/harness";
-import { hostRandom } from "../sync/harness";
+import { hostRandom } from "../helpers/random";
+import { errorCode } from "../helpers/raw-sync-peer";
 import {
   Commune,
   RawAnswer,
   RawClient,
   closeCommune,
-  errorCode,
   handOut,
   meetStrangers,
   newCommune,

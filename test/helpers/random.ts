@@ -1,3 +1,10 @@
+import { randomBytes } from "node:crypto";
+
+/** `count` random bytes from the host (nonces and keys a test does not need to repeat). */
+export function hostRandom(count: number): Uint8Array {
+  return new Uint8Array(randomBytes(count));
+}
+
 /** A repeatable pseudo-random stream in [0, 1) for tests (mulberry32). */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

@@ -9,7 +9,8 @@ import { nodeSha256 } from "../../tools/gateway/host-crypto";
 import { GatewayStore } from "../../tools/gateway/store";
 import { SyncReport, communeBeaconKey } from "../../tools/gateway/sync";
 import { SyncWindowScanner, SyncWindowSeen } from "../../tools/gateway/transport";
-import { SimulatedLink, TEST_DAY_START, TestTag, hostRandom } from "./harness";
+import { SimulatedLink, TEST_DAY_START, TestTag } from "./harness";
+import { hostRandom } from "../helpers/random";
 
 /** A scanner the test feeds with windows by hand. */
 class HandScanner implements SyncWindowScanner {

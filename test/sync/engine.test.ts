@@ -10,7 +10,8 @@ import { SyncOptions, communeBeaconKey, provisionTag, syncTag } from "../../tool
 import { TagRefusal } from "../../tools/gateway/sync-connection";
 import { SyncTokenResolver } from "../../tools/gateway/sync-store";
 import { TagLink } from "../../tools/gateway/transport";
-import { LinkFaults, LinkModel, SimulatedLink, TEST_DAY_START, TestTag, hostRandom } from "./harness";
+import { LinkFaults, LinkModel, SimulatedLink, TEST_DAY_START, TestTag } from "./harness";
+import { hostRandom } from "../helpers/random";
 
 const MTU_23: LinkModel = { mtu: 23, intervalMs: 7.5, packetsPerEvent: 1 };
 const MTU_185: LinkModel = { mtu: 185, intervalMs: 7.5, packetsPerEvent: 1 };

@@ -7,33 +7,27 @@
  *   processes it after the event), so a request/response round trip costs at least two events;
  * - the link can be cut after any number of fragments, or by a hook that sees each gateway fragment.
  */
-import { randomBytes } from "node:crypto";
 import { ClockRecord, clockSet } from "../../firmware/clock";
 import { DEFAULT_CONFIG, TagConfig } from "../../firmware/config";
 import { Encounter } from "../../firmware/encounter";
 import { EncounterLog } from "../../firmware/encounter-log";
 import { ExposureKeys, emptyKeys, keysForDay } from "../../firmware/exposure-keys";
 import { utcDayNumber } from "../../firmware/bluezone";
-import { concatBytes } from "../../firmware/bytes";
 import { TagServices, TagSync, newTagSync } from "../../firmware/sync-commands";
 import { newReassembler, splitMessage } from "../../firmware/sync-frame";
-import { InfoFields, OP_ERROR, OP_HELLO, OP_PROOF, decodeChallenge, encodeHello, message } from "../../firmware/sync-messages";
-import { NONCE_BYTES, Session, TO_TAG, handshakeMac, newSession } from "../../firmware/sync-session";
+import { InfoFields } from "../../firmware/sync-messages";
 import { TagIdentity } from "../../firmware/sync-provision";
 import { newSyncWindowState } from "../../firmware/sync-window";
 import { nodeSha256 } from "../../tools/gateway/host-crypto";
 import { TagLink } from "../../tools/gateway/transport";
 import { FlashStorage } from "../../sim/espruino/storage";
+import { hostRandom } from "../helpers/random";
+import { RawSyncPeer } from "../helpers/raw-sync-peer";
 
 /** A Puck.js's Storage area. */
 const PUCK_STORAGE = { bytes: 40960, pageBytes: 4096 };
 /** 2024-03-18T00:00:00Z. */
 export const TEST_DAY_START = 19800 * 86400;
-
-/** Random bytes from Node's generator. */
-export function hostRandom(count: number): Uint8Array {
-  return new Uint8Array(randomBytes(count));
-}
 
 /** One tag: its handler, a real encounter log in simulated flash, and the rest of its state in memory. */
 export class TestTag {
@@ -279,15 +273,14 @@ export interface RawReply {
  * A gateway (or an attacker) driving a tag's handler by hand, message by message, with the protocol's own
  * pieces: for tests that need to send what the gateway engine never would.
  */
-export class RawGateway {
-  session: Session | null = null;
-
+export class RawGateway extends RawSyncPeer<RawReply> {
   /** Connects to `tag`; `mtu` is the gateway's ATT MTU, `tagMaxMtu` the largest the tag's stack accepts. */
   constructor(
     readonly tag: TestTag,
-    readonly mtu: number = 23,
+    mtu: number = 23,
     tagMaxMtu: number = mtu,
   ) {
+    super(mtu);
     tag.sync.linkOpened(tagMaxMtu);
   }
 
@@ -306,44 +299,12 @@ export class RawGateway {
       for (const piece of out.send) {
         const whole = reassemble(piece);
         if (typeof whole === "number") throw new Error(`the tag's fragments do not reassemble: error ${whole}`);
-        if (whole) reply.messages.push(this.open(whole));
+        if (!whole) continue;
+        const opened = this.open(whole);
+        if (typeof opened === "number") throw new Error(`the tag's message does not unseal: error ${opened}`);
+        reply.messages.push(opened);
       }
     }
     return reply;
-  }
-
-  /** A plain message. */
-  plain(opcode: number, body: Uint8Array = new Uint8Array(0)): RawReply {
-    return this.send(message(opcode, body));
-  }
-
-  /** `opcode ‖ body` sealed in the session. */
-  sealed(opcode: number, body: Uint8Array = new Uint8Array(0)): RawReply {
-    return this.send(this.seal(message(opcode, body)));
-  }
-
-  /** `plaintext` sealed as the gateway's next message (not sent). */
-  seal(plaintext: Uint8Array): Uint8Array {
-    if (!this.session) throw new Error("no session");
-    return this.session.seal(plaintext);
-  }
-
-  /** The handshake under `tagKey`; returns the tag's answer to PROOF. */
-  handshake(tagKey: Uint8Array): RawReply {
-    const nonceG = hostRandom(NONCE_BYTES);
-    const hello = this.plain(OP_HELLO, encodeHello({ mtu: this.mtu, nonce: nonceG }));
-    const challenge = decodeChallenge(hello.messages[0].subarray(1));
-    if (!challenge) throw new Error("no challenge");
-    const nonces = concatBytes([nonceG, challenge.nonce]);
-    this.session = newSession(nodeSha256, handshakeMac(nodeSha256, tagKey, nonces, "session"), TO_TAG);
-    return this.plain(OP_PROOF, handshakeMac(nodeSha256, tagKey, nonces, "gateway"));
-  }
-
-  /** A received message: unsealed when the session is open and it is not a plain 3-byte error. */
-  private open(wire: Uint8Array): Uint8Array {
-    if (!this.session || (wire.length === 3 && wire[0] === OP_ERROR)) return wire;
-    const plaintext = this.session.unseal(wire);
-    if (typeof plaintext === "number") throw new Error(`the tag's message does not unseal: error ${plaintext}`);
-    return plaintext;
   }
 }

@@ -20,7 +20,6 @@ import {
 import { MAX_MESSAGE_BYTES, splitMessage } from "../../firmware/sync-frame";
 import {
   OP_END,
-  OP_ERROR,
   OP_HELLO,
   OP_INFO,
   OP_NEW_KEYS,
@@ -45,15 +44,12 @@ import {
 } from "../../firmware/sync-messages";
 import { CONFIRM_S, TagIdentity, encodeIdentity } from "../../firmware/sync-provision";
 import { mayOpenWindow } from "../../firmware/sync-window";
-import { RawGateway, TestTag, hostRandom, TEST_DAY_START } from "./harness";
+import { hostRandom } from "../helpers/random";
+import { errorCode } from "../helpers/raw-sync-peer";
+import { RawGateway, TestTag, TEST_DAY_START } from "./harness";
 
 function identity(tagId = "T0042"): TagIdentity {
   return { tagId, tagKey: hostRandom(32), beaconKey: hostRandom(32) };
-}
-
-/** The error code of an error message, or null for any other message. */
-function errorCode(m: Uint8Array): number | null {
-  return m.length === 3 && m[0] === OP_ERROR ? m[1] : null;
 }
 
 /** The body of the response to `opcode`; fails on anything else. */
