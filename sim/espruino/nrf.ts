@@ -561,10 +561,12 @@ export class NrfRadio {
     return events;
   }
 
-  /** The advertising event on air at world time `t`, or null. */
+  /** The advertising event on air at world time `t` (from its start, for ADV_EVENT_MS), or null. */
   advertisingAt(t: number): AdvertisingEvent | null {
-    const events = this.advertisingEvents(t - ADV_EVENT_MS, t + 1e-9);
-    const last = events[events.length - 1];
+    // Asked up to a whole event past t and filtered, rather than up to t plus a tiny step, which vanishes in
+    // rounding at Unix-millisecond magnitudes.
+    const started = this.advertisingEvents(t - ADV_EVENT_MS, t + ADV_EVENT_MS).filter((e) => e.time <= t);
+    const last = started[started.length - 1];
     return last && t < last.time + ADV_EVENT_MS ? last : null;
   }
 

@@ -3,8 +3,9 @@ import { NUS_RX, NUS_SERVICE, NUS_TX } from "../../sim/espruino/nrf";
 import { Scheduler } from "../../sim/espruino/scheduler";
 import { HostTag } from "../../sim/espruino/tag";
 
-function tagWith(source: string, seed = "radio"): { tag: HostTag; scheduler: Scheduler } {
+function tagWith(source: string, seed = "radio", startMs = 0): { tag: HostTag; scheduler: Scheduler } {
   const scheduler = new Scheduler();
+  scheduler.runUntil(startMs);
   const tag = new HostTag({ scheduler, seed });
   tag.flash(source);
   tag.boot();
@@ -34,6 +35,18 @@ describe("NRF advertising", () => {
     const onAir = tag.radio.advertisingAt(events[3]!.time + 0.5);
     expect(onAir && onAir.time).to.equal(events[3]!.time);
     expect(tag.radio.advertisingAt(events[3]!.time + 100)).to.equal(null);
+  });
+
+  it("tells the event on air from its first instant, also at Unix-millisecond world times", () => {
+    for (const startMs of [0, Date.UTC(2026, 2, 2)]) {
+      const { tag } = tagWith("// nothing", "radio", startMs);
+      const events = tag.radio.advertisingEvents(startMs, startMs + 5_000);
+      for (const e of events.slice(0, 5)) {
+        expect(tag.radio.advertisingAt(e.time), `${startMs} + ${e.time - startMs} ms`).to.deep.equal(e);
+        expect(tag.radio.advertisingAt(e.time + 1)).to.deep.equal(e);
+        expect(tag.radio.advertisingAt(e.time + 2)).to.equal(null);
+      }
+    }
   });
 
   it("uses an array of packets in turn, one per advertising event", () => {
