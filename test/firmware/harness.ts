@@ -188,7 +188,7 @@ export interface Visit {
 
 /**
  * `perDay` visits a day for `days` days from UTC day `firstDay`, evenly spread over each day, each heard in
- * 1–3 scans at −50…−89 dBm; GAEN and Bluezone devices in turn.
+ * 1–3 scans at −45…−79 dBm (above the sighting floor); GAEN and Bluezone devices in turn.
  */
 export function busySchedule(seed: string, firstDay: number, days: number, perDay: number): Visit[] {
   const random = new Random(seed);

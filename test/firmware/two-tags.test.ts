@@ -10,7 +10,7 @@ import type { HostTag } from "../../sim/espruino/tag";
 
 /** 2024-03-18T09:00:00Z. */
 const START_S = 19800 * 86400 + 9 * 3600;
-/** Two wrists 1 m apart: 0 dBm sent, about 40 dB of free-space loss at 1 m and 20 dB of body loss. */
+/** Two wrists 1 m apart: −8 dBm sent (the default), about 40 dB of free-space loss at 1 m, 12 dB of body loss. */
 const RSSI_1M = -60;
 const HOUR_MS = 3600_000;
 /** Rotation period with both profiles (the address, and so the encounter, changes with it). */
