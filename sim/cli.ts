@@ -8,14 +8,13 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { SingleBar, Presets } from "cli-progress";
-import { applyOverrides, bundledScenarios, isScenarioErrors, loadScenario, MAX_DAYS, MAX_RESIDENTS } from "./scenario";
+import { applyOverrides, bundledScenarios, DEFAULT_SEED, isScenarioErrors, loadScenario, MAX_DAYS, MAX_RESIDENTS } from "./scenario";
 import { gatewayDirs } from "./gateway";
 import { bundleTagFactory, simulate } from "./simulation";
 import { buildResult, consoleSummary, Performance, writeOutputs } from "./report";
 
 /** The firmware as uploaded to tags: the pretokenised bytes EspruinoTools stores as .bootcde (npm run build). */
 const DEFAULT_BUNDLE = "dist/tag.bootcde";
-const DEFAULT_SEED = "zonetag";
 
 /** A parser for an integer option within [min, max]. */
 function integer(name: string, min: number, max: number): (value: string) => number {

@@ -10,6 +10,8 @@ import { join, basename } from "node:path";
 export const SCENARIO_DIR = join(__dirname, "scenarios");
 /** Longest run a scenario may ask for: GAEN keys live 14 days, the tag log 21; more says nothing new. */
 export const MAX_DAYS = 60;
+/** The seed `npm start` (and `npm run sim` without --seed) runs with. */
+export const DEFAULT_SEED = "zonetag";
 /** Largest population a scenario may ask for (one process holds every tag). */
 export const MAX_RESIDENTS = 5000;
 /** Household sizes run 1..6 (DESIGN: households of 1–6). */
