@@ -60,14 +60,13 @@ export const CWA_FIRST_RULE: RiskRule = {
  * 0.33–0.49 (long stays 2–4 m apart are what it adds). Phone apps keep their own rule.
  */
 export const ZONETAG_TAG_RULE: RiskRule = {
+  ...CWA_FIRST_RULE,
   name: "zonetag rule for tags",
   weights: [
     { below: 68, weight: 1 },
     { below: 78, weight: 0.5 },
   ],
   filterBelowDb: 78,
-  minWindowMinutes: 10,
-  windowMinutes: 30,
   alertWeightedMinutes: 12,
 };
 
