@@ -49,9 +49,10 @@ var TX_POWER_WRAP = 16;
 var DEFAULT_MAX_OPEN = 24;
 /**
  * Adverts weaker than this (dBm) are not aggregated: far-away devices would fill the log and crowd near ones
- * out of the open slots. Measured in the simulator with tags at −8 dBm (market 1 day, commune 3 days): it
- * halves the busiest tags' records a day and keeps tag↔tag close-contact recall (zonetag rule) at 0.98;
- * −72 dBm would cut recall to 0.92. Phones send 15–30 dB weaker than tags: a phone nearby can fall under it.
+ * out of the open slots. Measured in the simulator with tags at −8 dBm (market 1 day, commune 3 and 14
+ * days): it halves the busiest tags' records a day and keeps tag↔tag close-contact recall (zonetag rule) at
+ * 0.97–0.99; −72 dBm would cut it by about 0.06. Phones send 10–25 dB weaker than tags: a phone nearby can
+ * fall under it.
  */
 export var SIGHTING_FLOOR_DBM = -82;
 /** Default silence after which an encounter is over (s): two scan periods, so one missed scan is not a gap. */
