@@ -86,7 +86,7 @@ export const LARGE_RUN = { residents: 1000, tags: 1000, days: 14 };
 export async function largeRunFigures(): Promise<Figure[]> {
   const out = mkdtempSync(join(tmpdir(), "zonetag-bench-large-"));
   try {
-    const args = ["tsx", "sim/cli.ts", "--residents", String(LARGE_RUN.residents), "--tags", String(LARGE_RUN.tags), "--days", String(LARGE_RUN.days), "--seed", SEED, "--no-progress", "--out", out];
+    const args = ["tsx", "sim/cli.ts", "--residents", String(LARGE_RUN.residents), "--tags", String(LARGE_RUN.tags), "--days", String(LARGE_RUN.days), "--seed", SEED, "--out", out];
     const run = spawnSync("npx", args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 26 });
     if (run.status !== 0) throw new Error(`the large run failed (exit ${run.status}): ${run.stdout.slice(-2000)}`);
     const { performance } = JSON.parse(readFileSync(join(out, "result.json"), "utf8")) as { performance: { wallSeconds: number; tagHoursPerSecond: number; peakRssMb: number } };

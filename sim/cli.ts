@@ -71,8 +71,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   // The run's gateway keeps its data and the keys it published in the output folder, fresh each run.
   for (const dir of Object.values(gatewayDirs(out))) rmSync(dir, { recursive: true, force: true });
 
-  const bar = new SingleBar({ format: "simulating |{bar}| {percentage}% | day {day}/{days} | ETA {eta_formatted}", hideCursor: true }, Presets.shades_classic);
-  const showProgress = options.progress && process.stderr.isTTY;
+  // Not on a terminal (a log, CI, the bench's large run) the bar becomes a line a minute.
+  const bar = new SingleBar(
+    { format: "simulating |{bar}| {percentage}% | day {day}/{days} | ETA {eta_formatted}", hideCursor: true, noTTYOutput: true, notTTYSchedule: 60_000 },
+    Presets.shades_classic,
+  );
+  const showProgress = options.progress;
   if (showProgress) bar.start(1, 0, { day: 0, days: scenario.days });
   const outcome = await simulate({
     scenario,
