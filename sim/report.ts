@@ -29,6 +29,7 @@ import {
   truthSummary,
   TruthSummary,
 } from "./metrics";
+import type { RiskRule } from "../tools/gateway/risk-rule";
 import { pathLossDb, RADIO_PARAMETERS, RadioParameterName } from "./radio";
 import { CONNECTION_INTERVAL_MS } from "./gateway";
 import { SimulationOutcome } from "./simulation";
@@ -95,6 +96,17 @@ export function textTable(header: readonly string[], rows: readonly (readonly st
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/** A rule in one line: its weights by attenuation, its window filter and its alert threshold. */
+function ruleSummary(rule: RiskRule): string {
+  let from = 0;
+  const weights = rule.weights.map((w) => {
+    const bucket = `${from}–${w.below} dB ×${w.weight}`;
+    from = w.below;
+    return bucket;
+  });
+  return `${weights.join(", ")}; windows of ${rule.windowMinutes} min with under ${rule.minWindowMinutes} min below ${rule.filterBelowDb} dB dropped; alert from ${rule.alertWeightedMinutes} weighted minutes a day`;
 }
 
 /** The console summary: population, detection per direction and rule, power, storage, speed. */
@@ -188,6 +200,7 @@ Ground truth: ${p.closeContacts} close contacts (≤ 2 m, ≥ 15 minutes in a UT
 <h2>Close-contact detection</h2>
 <p>A pair of residents is detected on a day when the receiver's records of the sender, scored by the gateway's exposure scoring, reach the rule's alert threshold.
 Tag records are the tags' encounter logs as a sync uploads them; phone records are the apps' scans.</p>
+<ul>${SCORING_RULES.map(({ id, rule }) => `<li><b>${escapeXml(id)}</b> (${escapeXml(rule.name)}): ${escapeXml(ruleSummary(rule))}</li>`).join("")}</ul>
 <table><tr><th>direction</th><th>rule</th><th>close contacts</th><th>detected</th><th>false positives</th><th>missed</th><th>recall</th><th>precision</th></tr>${detectionRows}</table>
 <div class="grid">
 <figure>${groupedBars("Recall", DIRECTIONS.map((d) => DIRECTION_LABELS[d]), byRule("recall"), "recall", 1)}<figcaption>Recall per direction and rule</figcaption></figure>
