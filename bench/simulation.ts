@@ -81,7 +81,8 @@ export const LARGE_RUN = { residents: 1000, tags: 1000, days: 14 };
 
 /**
  * Peak memory and speed of the large run, in a process of its own (its peak RSS is then the run's alone),
- * through the same command a developer types. Takes two to three hours on a 2-core machine (about 4 GB of RSS part-way).
+ * through the same command a developer types. Takes two to three hours on a 2-core machine (about 4 GB of
+ * RSS half-way).
  */
 export async function largeRunFigures(): Promise<Figure[]> {
   const out = mkdtempSync(join(tmpdir(), "zonetag-bench-large-"));
