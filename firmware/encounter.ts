@@ -276,8 +276,8 @@ export class EncounterAggregator {
         rssiMax[slot] = -128;
         rssiSum[slot] = 0;
       }
-      // Int8Array would wrap a reading outside −128 … 127 dBm.
-      rssi = clamp(Math.round(rssi), -128, 127);
+      // Int8Array would wrap a reading above 127 dBm (the floor keeps out those below −128).
+      rssi = Math.min(Math.round(rssi), 127);
       var isGaen = profile === "gaen";
       if (!sightings[slot] || (isGaen && !aem[slot])) {
         ids.set(id.subarray(0, ID_PREFIX_BYTES), slot * ID_PREFIX_BYTES);
