@@ -100,6 +100,16 @@ describe("gateway store", () => {
       store.close();
     });
 
+    it("counts and lists the registered tags (the sync-token table is rebuilt when the count changes)", () => {
+      const store = GatewayStore.open(dir, { durable: false });
+      expect(store.tagCount()).to.equal(0);
+      for (const tagId of ["T2", "T1"]) store.registerTag({ tagId, board: "puck", tagKey: testBytes(tagId, 32), residentId: null, provisionedAt: TEST_DAY_START }, "staff");
+      expect(store.tagCount()).to.equal(2);
+      expect(store.tagIds()).to.deep.equal(["T1", "T2"]);
+      store.close();
+      expect(GatewayStore.open(dir).tagIds()).to.deep.equal(["T1", "T2"]); // committed without the flush, all the same
+    });
+
     it("reads the prefix index in prefix order with times to the minute", () => {
       const store = GatewayStore.open(dir);
       store.registerTag({ tagId: "T1", board: "puck", tagKey: testBytes("key", 32), residentId: null, provisionedAt: TEST_DAY_START }, "staff");

@@ -344,9 +344,11 @@ export class GatewayStore {
 
   /**
    * Opens (making it if needed, mode 0700) the data folder `dir` and brings its database to the latest
-   * schema. Throws with a clear message when the database is from a newer gateway.
+   * schema. Throws with a clear message when the database is from a newer gateway. `durable: false` skips
+   * the flush to disk at each commit, for a store that need not survive a power cut (the simulator's, in a
+   * temporary folder): commits are as atomic, only not flushed.
    */
-  static open(dir: string): GatewayStore {
+  static open(dir: string, options: { durable?: boolean } = {}): GatewayStore {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const masterKey = loadMasterKey(dir);
     const path = join(dir, DATABASE_FILE);
@@ -355,7 +357,7 @@ export class GatewayStore {
     const db = new Database(path);
     try {
       db.pragma("journal_mode = WAL");
-      db.pragma("synchronous = FULL"); // a batch acknowledged to a tag must survive a power cut
+      db.pragma(options.durable === false ? "synchronous = OFF" : "synchronous = FULL"); // a batch acknowledged to a tag must survive a power cut
       db.pragma("foreign_keys = ON");
       db.pragma("busy_timeout = 5000"); // a dashboard and a CLI may share the folder
       db.pragma("cache_size = -32768"); // 32 MB of pages: the encounter indexes of a commune
@@ -468,6 +470,16 @@ export class GatewayStore {
   /** Every tag's status, by tag id. */
   tags(): TagStatus[] {
     return (this.db.prepare(`${TAG_STATUS_SQL} ORDER BY t.tag_id`).all() as Row[]).map(tagStatusFromRow);
+  }
+
+  /** How many tags are registered (tags are never removed, so this changes exactly when one is added). */
+  tagCount(): number {
+    return (this.db.prepare("SELECT count(*) AS n FROM tags").get() as Row).n;
+  }
+
+  /** The IDs of every registered tag, in order. */
+  tagIds(): string[] {
+    return this.db.prepare("SELECT tag_id FROM tags ORDER BY tag_id").pluck().all() as string[];
   }
 
   /** The tags of a resident. */

@@ -39,16 +39,17 @@ export class SyncTokenResolver {
   /** The tag ID whose token `token` is at gateway time `now` (unix s), or null for none of ours. */
   resolve(token: Uint8Array, now: number): string | null {
     const slot = syncSlot(now);
-    const tags = this.store.tags();
-    if (slot !== this.slot || tags.length !== this.tagCount) {
+    // Asked for every sync advert heard at a collection point: only a count, unless the table is stale.
+    const tagCount = this.store.tagCount();
+    if (slot !== this.slot || tagCount !== this.tagCount) {
       this.table.clear();
-      for (const tag of tags) {
-        const key = this.store.tagKey(tag.tagId);
+      for (const tagId of this.store.tagIds()) {
+        const key = this.store.tagKey(tagId);
         if (!key) continue;
-        for (const s of [slot - 1, slot, slot + 1, CLOCK_LOST_SLOT]) this.table.set(bytesToHex(windowToken(this.sha256, key, s)), tag.tagId);
+        for (const s of [slot - 1, slot, slot + 1, CLOCK_LOST_SLOT]) this.table.set(bytesToHex(windowToken(this.sha256, key, s)), tagId);
       }
       this.slot = slot;
-      this.tagCount = tags.length;
+      this.tagCount = tagCount;
     }
     return this.table.get(bytesToHex(token)) ?? null;
   }
