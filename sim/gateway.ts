@@ -34,6 +34,8 @@ import type { SyncWindowScanner, SyncWindowSeen, TagLink } from "../tools/gatewa
 import type { Scheduler } from "./espruino/scheduler";
 import type { HostTag } from "./espruino/tag";
 import { AdvertEvent, AdvertisingRun, AirDevice, AirState, Radio, ReceiverLinks, runEvents } from "./radio";
+import type { Scenario } from "./scenario";
+import { centre, DAY_S, weekday, World } from "./world";
 
 /** Connection interval the gateway asks for: BlueZ's default minimum, 24 × 1.25 ms (src/main.conf). */
 export const CONNECTION_INTERVAL_MS = 30;
@@ -206,7 +208,7 @@ export class Pump {
 }
 
 /** The gateway's Bluetooth adapter at the commune hall: sends the beacon while the hall is open. */
-class GatewayRadio implements AirDevice {
+export class GatewayRadio implements AirDevice {
   readonly kind = "gateway" as const;
   readonly resident = -1;
   readonly txGainDb = 0;
@@ -221,7 +223,8 @@ class GatewayRadio implements AirDevice {
     readonly id: number,
     readonly spot: number,
     private readonly radio: Radio,
-    private readonly beaconKey: Uint8Array
+    /** The commune's beacon key (the phone scans' worker rebuilds the adapter with it). */
+    readonly beaconKey: Uint8Array
   ) {}
 
   private beacon(slot: number): Uint8Array {
@@ -464,6 +467,29 @@ export class SimGateway {
     await this.point.stop();
     this.store.close();
   }
+}
+
+/** The adapter's place and spot: it stands on the commune hall's desk (its middle). */
+export function gatewayDesk(world: World, radio: Radio): { place: number; spot: number } {
+  const hall = world.places.find((p) => p.kind === "communeHall")!;
+  const desk = centre(hall);
+  return { place: hall.index, spot: radio.addFixture(hall.index, desk.x, desk.y) };
+}
+
+/** Collection days' opening hours within the run, world ms: from the first arrivals until the last could leave. */
+export function collectionHours(scenario: Scenario, world: World): [number, number][] {
+  const [startMs, endMs] = [world.start * 1000, world.end * 1000];
+  const offsetMs = scenario.utcOffsetHours * 3600_000;
+  const hours: [number, number][] = [];
+  const r = scenario.routine.communeHall;
+  for (let day = -1; day <= scenario.days; day++) {
+    const localMidnight = startMs + day * DAY_S * 1000 - offsetMs;
+    if (!r.collectionDays.includes(weekday(localMidnight / 1000, scenario.utcOffsetHours))) continue;
+    const open = localMidnight + r.from * 60_000;
+    const close = localMidnight + (r.to + r.minutes[1]) * 60_000;
+    if (close > startMs && open < endMs) hours.push([Math.max(open, startMs), Math.min(close, endMs)]);
+  }
+  return hours;
 }
 
 /** Where a run keeps its gateway data and published keys. */

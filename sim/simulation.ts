@@ -11,8 +11,8 @@
  *   heard is worked out once (radio.reach), deliveries are computed a 100 ms slice at a time
  *   (radio.receiveEvents) and each packet is handed over at its own time. A packet whose sender changed
  *   what it sends before that time is dropped.
- * - Phones: host code with known scan windows, so each scan is computed once it is over, in aggregate
- *   (radio.receiveAggregate), from what the senders had on air.
+ * - Phones: host code with known scan windows, each scan computed in aggregate (radio.receiveAggregate) from
+ *   what the senders had on air, in a worker thread an hour behind (phone-scans.ts).
  * - The gateway (sim/gateway.ts): provisioning at the start, the collection point on collection days, key
  *   publication for positive cases, the morning match, and a last sync of every tag at the end.
  * - Who is near: residents in places from which the receiver's place can be heard (radio.placesNear).
@@ -21,10 +21,10 @@
  * is known only by running its firmware up to that moment. Tags split across workers would have to agree
  * on the air at every advertising or scan change of any tag (thousands of barriers a simulated hour), and
  * a delivery computed ahead of such a barrier could differ from one computed after it, so results would
- * depend on the worker count. The run stays on one thread and keeps `--seed` exact.
- * Phones are different: what they hear changes nothing else in the run, so their scans could be computed
- * in a worker from the tags' advertising history, streamed an hour at a time (about a quarter of a default
- * run's time, measured). That needs phone scans to draw from a random stream of their own; not done yet.
+ * depend on the worker count. Tags stay on one thread, which keeps `--seed` exact.
+ * Phones are different: what they hear changes nothing else in the run, so their scans go to the second
+ * core, fed with the tags' air changes an hour at a time; what they heard is recorded, and the phones'
+ * daily checks of published keys run, once the worker has answered for that hour.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,16 +34,19 @@ import { utcDayNumber } from "../firmware/bluezone";
 import { parseSyncAdvert } from "../firmware/sync-token";
 import { CWA_FIRST_RULE, RiskRule, ZONETAG_TAG_RULE } from "../tools/gateway/risk-rule";
 import type { EncounterRow } from "../tools/gateway/store";
+import { carriedDevices } from "./devices";
 import { Scheduler, type ScheduledEvent } from "./espruino/scheduler";
 import { HostTag } from "./espruino/tag";
 import type { PowerReport } from "./espruino/power";
-import { GATEWAY_SCAN_SLICE_MS, gatewayDirs, GatewayNotification, Publication, Pump, SimGateway, SyncRecord } from "./gateway";
-import { Phone, PHONE_CALIBRATIONS } from "./phones";
-import { AdvertEvent, AirDevice, AirState, audible, Audible, AudibleSet, Radio, RadioValues, radioValues, reach, Reach, Reception, ReceiverLinks, receiveAggregate, receiveEvents, ScanWindow, WindowHeard } from "./radio";
+import { collectionHours, GATEWAY_SCAN_SLICE_MS, gatewayDesk, gatewayDirs, GatewayNotification, Publication, Pump, SimGateway, SyncRecord } from "./gateway";
+import { AirChange, PhoneScanHeard, PhoneScanWorker } from "./phone-scans";
+import { Phone } from "./phones";
+import { AdvertEvent, AirDevice, AirState, audible, Radio, RadioValues, radioValues, reach, Reach, Reception, ReceiverLinks, receiveEvents, ScanWindow } from "./radio";
 import { Random } from "./random";
 import { Scenario } from "./scenario";
+import { Surroundings } from "./surroundings";
 import { closeContacts, closeTime, Infection, PairDay, spreadEpidemic } from "./truth";
-import { AWAY, buildWorld, centre, DAY_S, Occupancy, Resident, weekday, World } from "./world";
+import { buildWorld, DAY_S, Resident, World } from "./world";
 
 /** Deliveries to a scanning tag are computed this far ahead at a time (ms): one scan channel's dwell. */
 const TAG_SLICE_MS = 100;
@@ -240,12 +243,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
   const startMs = world.start * 1000;
   const endMs = world.end * 1000;
   scheduler.runUntil(startMs);
-  const occupancy = new Occupancy(world);
   const airRandom = root.fork("air");
-  const devices: AirDevice[] = [];
-  const byResident: AirDevice[][] = world.residents.map(() => []);
-  const tags: TagDevice[] = [];
-  const phones: Phone[] = [];
   const senders = new Map<number, { sender: number; txPower: number | null; time: number }[]>();
   const storage = new Map<number, { time: number; usedBytes: number; totalBytes: number }[]>();
   const notifications: Notification[] = [];
@@ -265,59 +263,28 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
     if (!list.some((s) => s.sender === from)) list.push({ sender: from, txPower: parsed.profile === "gaen" ? txPowerDbm : null, time });
   };
 
-  // The gateway's adapter stands on the commune hall's desk (its middle).
-  const hall = world.places.find((p) => p.kind === "communeHall")!;
-  const desk = centre(hall);
   const pump = new Pump(scheduler);
-  const gatewayDevice = devices.length;
-  const gateway = new SimGateway({ ...gatewayDirs(workDir), rule, scheduler, radio, pump, deviceId: gatewayDevice, spot: radio.addFixture(hall.index, desk.x, desk.y) });
-  const fixturesByPlace = new Map<number, AirDevice[]>([[hall.index, [gateway.device]]]);
+  const desk = gatewayDesk(world, radio);
+  const gateway = new SimGateway({ ...gatewayDirs(workDir), rule, scheduler, radio, pump, deviceId: 0, spot: desk.spot });
 
-  /** Devices that may be heard at `place` now: those carried in places within range, and fixtures there. */
-  const near: AirDevice[] = []; // reused: receivers read it at once and keep nothing of it
-  const devicesNear = (place: number): AirDevice[] => {
-    occupancy.advanceTo(scheduler.now() / 1000);
-    near.length = 0;
-    if (place === AWAY) return near;
-    for (const p of radio.placesNear(place)) {
-      for (const r of occupancy.occupants[p.place]!) for (const d of byResident[r]!) near.push(d);
-      const fixed = fixturesByPlace.get(p.place);
-      if (fixed) near.push(...fixed);
-    }
-    return near;
-  };
-
-  /** Where a device is now (devicesNear has moved the occupancy to now). */
-  const spotNow = (device: AirDevice) => (device.resident < 0 ? gateway.device.spot : occupancy.segment[device.resident]!);
-
-  /**
-   * Who a receiver could hear at all where everyone stands now, place by place. Each place's part is kept
-   * per receiver and reused while the receiver and everyone in that place stay put (all night long, for
-   * most): a scan then only asks the senders what they have on air.
-   */
-  const audibleParts = new Map<AirDevice, { rxSegment: number; parts: Map<number, { version: number; audible: Audible[] }> }>();
-  const audibleNow = (receiver: AirDevice): AudibleSet => {
-    occupancy.advanceTo(scheduler.now() / 1000);
-    const rxSegment = spotNow(receiver);
-    const place = radio.placeOf(rxSegment);
-    if (place === AWAY) return { rxSegment, audible: [] };
-    let kept = audibleParts.get(receiver);
-    if (!kept || kept.rxSegment !== rxSegment) audibleParts.set(receiver, (kept = { rxSegment, parts: new Map() }));
-    const all: Audible[] = [];
-    for (const p of radio.placesNear(place)) {
-      const version = occupancy.version[p.place]!;
-      let part = kept.parts.get(p.place);
-      if (!part || part.version !== version) {
-        near.length = 0;
-        for (const r of occupancy.occupants[p.place]!) for (const d of byResident[r]!) near.push(d);
-        const fixed = fixturesByPlace.get(p.place);
-        if (fixed) near.push(...fixed);
-        kept.parts.set(p.place, (part = { version, audible: audible(radio, receiver, near, spotNow).audible }));
-      }
-      for (const a of part.audible) all.push(a);
-    }
-    return { rxSegment, audible: all };
-  };
+  // Devices: the gateway's adapter, then each resident's tag (the firmware, booted; the gateway provisions
+  // it below) and phone. Every change of a tag's air is noted for the phones' worker, and its IDs as its own.
+  let airChanges: AirChange[] = [];
+  const { devices, byResident, tags, phones } = carriedDevices(world, radio, root, gateway.device, (id, resident) => {
+    const tag = new TagDevice(id, resident.index, values);
+    tag.host = options.tagFactory({ scheduler: new ObservedScheduler(scheduler, () => watchTag(tag)), resident, seed: `${seed}/tag${resident.index}` });
+    const noteAir = () => {
+      const air = tag.airState();
+      airChanges.push({ device: id, time: scheduler.now(), air });
+      if (air) for (const packet of air.packets) noteSender(packet, id, air.txPowerDbm, scheduler.now());
+    };
+    tag.host.radio.onAirChange = noteAir;
+    noteAir();
+    return tag;
+  });
+  const surroundings = new Surroundings(world, radio, byResident);
+  surroundings.addFixture(gateway.device, desk.place, desk.spot);
+  const phoneOf = new Map(phones.map((p) => [p.id, p]));
 
   // Tag scans: who can be heard is worked out when a scan starts; deliveries a slice at a time while it runs.
   const planTagSlice = (tag: TagDevice, from: number) => {
@@ -346,7 +313,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
     if (!state.scanning || state.since === tag.scanSince) return;
     const now = scheduler.now();
     tag.scanSince = state.since;
-    tag.scanReach = reach(radio, tag, { from: now, until: now + TAG_SLICE_MS }, audibleNow(tag));
+    tag.scanReach = reach(radio, tag, { from: now, until: now + TAG_SLICE_MS }, surroundings.audibleAt(tag, now));
     planTagSlice(tag, now);
   };
 
@@ -363,10 +330,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
   const gatewayScan = (from: number) => {
     if (!gateway.isOpen) return;
     const window: ScanWindow = { from, until: from + GATEWAY_SCAN_SLICE_MS };
-    const windows = devicesNear(hall.index).filter(opensWindow);
+    const windows = surroundings.devicesNear(desk.place, from).filter(opensWindow);
     const heard = new Set<number>();
     if (windows.length > 0) {
-      receiveEvents(radio, gateway.device, reach(radio, gateway.device, window, audible(radio, gateway.device, windows, spotNow)), window, window, airRandom, (r) => {
+      receiveEvents(radio, gateway.device, reach(radio, gateway.device, window, audible(radio, gateway.device, windows, surroundings.spotOf)), window, window, airRandom, (r) => {
         if (heard.has(r.from)) return;
         heard.add(r.from);
         scheduler.at(r.time, () => gateway.heard(devices[r.from] as TagDevice, r.address, r.packet, r.rssi));
@@ -375,46 +342,11 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
     scheduler.at(window.until, () => gatewayScan(window.until));
   };
 
-  // Devices. Phones first come from the world; tags are provisioned at the desk below.
-  const deviceRandom = root.fork("devices");
-  devices.push(gateway.device);
-  for (const resident of world.residents) {
-    if (resident.devices.tag) {
-      const tag = new TagDevice(devices.length, resident.index, values);
-      devices.push(tag);
-      tag.host = options.tagFactory({ scheduler: new ObservedScheduler(scheduler, () => watchTag(tag)), resident, seed: `${seed}/tag${resident.index}` });
-      tags.push(tag);
-      byResident[resident.index]!.push(tag);
-    }
-    if (resident.devices.phone) {
-      const calibration = deviceRandom.pick(PHONE_CALIBRATIONS);
-      const phone = new Phone(devices.length, resident.index, resident.devices.phone, calibration, radio, root.fork(`phone${resident.index}`), startMs, endMs);
-      devices.push(phone);
-      phones.push(phone);
-      byResident[resident.index]!.push(phone);
-    }
-  }
-
-  // Phone scans: each computed when it is over, then the phone's next one is planned.
-  const planPhoneScan = (phone: Phone, after: number) => {
-    const next = phone.scans(after, endMs)[0];
-    if (!next) return;
-    scheduler.at(next.until, () => {
-      const heard: WindowHeard[] = [];
-      // Phones keep only what tags send (phone-to-phone detection is not what this simulator measures);
-      // other phones' adverts still collide.
-      const keep = (sender: AirDevice, packet: Uint8Array) => sender instanceof TagDevice && phone.accept(packet);
-      receiveAggregate(radio, phone, reach(radio, phone, next, audibleNow(phone)), next, airRandom, keep, (h) => heard.push(h));
-      for (const h of heard) noteSender(h.packet, h.from, h.txPowerDbm, next.from);
-      phone.record(next, heard);
-      planPhoneScan(phone, next.from + 1);
-    });
-  };
-  for (const phone of phones) planPhoneScan(phone, startMs);
-
-  // Every day: Storage use at UTC midnight; the phones' check of published keys at their own hour.
+  // Every day: Storage use at UTC midnight; the phones' check of published keys at their own hour, run
+  // once the phone scans' worker has answered up to it.
   const offsetMs = scenario.utcOffsetHours * 3600_000;
   const checkRandom = root.fork("phone checks");
+  const phoneChecks: { at: number; phone: Phone }[] = [];
   for (let day = 0; day <= scenario.days; day++) {
     const midnight = startMs + day * DAY_S * 1000;
     if (day > 0) {
@@ -429,15 +361,28 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
     }
     for (const phone of phones) {
       const at = midnight - offsetMs + checkRandom.uniform(PHONE_CHECK_MINUTES[0], PHONE_CHECK_MINUTES[1]) * 60_000;
-      if (at < startMs || at >= endMs) continue;
-      scheduler.at(at, () => {
-        for (const p of gateway.publications) {
-          if (p.at > scheduler.now() || notifications.some((n) => n.resident === phone.resident && n.case === p.case)) continue;
-          if (phone.exposedBy(p.keys, phoneRule).length > 0) notifications.push({ resident: phone.resident, case: p.case, at: scheduler.now(), how: "phone app" });
-        }
-      });
+      if (at >= startMs && at < endMs) phoneChecks.push({ at, phone });
     }
   }
+  phoneChecks.sort((a, b) => a.at - b.at); // stable: same-time checks keep their order
+  let nextCheck = 0;
+  const checkPhones = (until: number) => {
+    for (; nextCheck < phoneChecks.length && phoneChecks[nextCheck]!.at < until; nextCheck++) {
+      const { at, phone } = phoneChecks[nextCheck]!;
+      for (const p of gateway.publications) {
+        if (p.at > at || notifications.some((n) => n.resident === phone.resident && n.case === p.case)) continue;
+        if (phone.exposedBy(p.keys, phoneRule).length > 0) notifications.push({ resident: phone.resident, case: p.case, at, how: "phone app" });
+      }
+    }
+  };
+  /** Records an hour of phone scans, each phone's daily check running between the scans before and after it. */
+  const recordPhoneScans = (scans: readonly PhoneScanHeard[], until: number) => {
+    for (const { phone, scan, heard } of scans) {
+      checkPhones(scan.until);
+      phoneOf.get(phone)!.record(scan, heard);
+    }
+    checkPhones(until);
+  };
 
   // Asynchronous work at set times: key publication of diagnosed cases, the gateway's morning match.
   const tasks: Task[] = [];
@@ -462,16 +407,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
     const at = startMs + day * DAY_S * 1000 - offsetMs + MORNING_MATCH_MINUTES * 60_000;
     if (at >= startMs && at < endMs) tasks.push({ at, run: () => gateway.importAndMatch() });
   }
-  // Collection days: the hall opens from the first arrivals until the last could leave.
-  const hallHours: [number, number][] = [];
-  const r = scenario.routine.communeHall;
-  for (let day = -1; day <= scenario.days; day++) {
-    const localMidnight = startMs + day * DAY_S * 1000 - offsetMs;
-    if (!r.collectionDays.includes(weekday(localMidnight / 1000, scenario.utcOffsetHours))) continue;
-    const open = localMidnight + r.from * 60_000;
-    const close = localMidnight + (r.to + r.minutes[1]) * 60_000;
-    if (close > startMs && open < endMs) hallHours.push([Math.max(open, startMs), Math.min(close, endMs)]);
-  }
+  const hallHours = collectionHours(scenario, world);
   for (const [open, close] of hallHours) {
     scheduler.at(open, () => {
       gateway.open();
@@ -498,16 +434,27 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
   for (const tag of tags) await gateway.provision(tagIdOf(tag), tag, tag.resident);
   for (const tag of tags) watchTag(tag);
 
-  let nextTask = 0;
-  for (let t = scheduler.now(); t < endMs; ) {
-    t = Math.min(endMs, (Math.floor((t - startMs) / CHUNK_MS) + 1) * CHUNK_MS + startMs);
-    while (nextTask < tasks.length && tasks[nextTask]!.at <= t) {
-      const task = tasks[nextTask++]!;
-      await advance(Math.max(scheduler.now(), task.at));
-      await task.run();
+  // The clock runs an hour at a time; the phones' worker follows an hour behind.
+  const phoneScans = new PhoneScanWorker({ scenario, seed, radio: values, beaconKey: gateway.device.beaconKey });
+  try {
+    let phoneHour: { until: number; scans: Promise<PhoneScanHeard[]> } | null = null;
+    let nextTask = 0;
+    for (let t = scheduler.now(); t < endMs; ) {
+      t = Math.min(endMs, (Math.floor((t - startMs) / CHUNK_MS) + 1) * CHUNK_MS + startMs);
+      while (nextTask < tasks.length && tasks[nextTask]!.at <= t) {
+        const task = tasks[nextTask++]!;
+        await advance(Math.max(scheduler.now(), task.at));
+        await task.run();
+      }
+      await advance(t);
+      if (phoneHour) recordPhoneScans(await phoneHour.scans, phoneHour.until);
+      phoneHour = { until: t, scans: phoneScans.advance(t, airChanges) };
+      airChanges = [];
+      options.onProgress?.(t - startMs, endMs - startMs);
     }
-    await advance(t);
-    options.onProgress?.(t - startMs, endMs - startMs);
+    if (phoneHour) recordPhoneScans(await phoneHour.scans, phoneHour.until);
+  } finally {
+    await phoneScans.stop();
   }
 
   // The end: power up to now, then every tag synced at the desk so that the gateway holds every log.

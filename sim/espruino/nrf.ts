@@ -199,6 +199,8 @@ export class NrfRadio {
   historyMs: number;
   /** Options last given to setSecurity (not enforced). */
   securityOptions: unknown = undefined;
+  /** Told whenever what the radio has on air changes (the simulator follows the air with it). */
+  onAirChange: (() => void) | null = null;
 
   private readonly seed: number;
   private readonly factoryAddress: string;
@@ -522,6 +524,7 @@ export class NrfRadio {
       };
       this.history.push(this.advertising);
     }
+    if (this.advertising !== current) this.onAirChange?.();
     this.prune(now);
     this.updatePower();
   }
