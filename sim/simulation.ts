@@ -288,9 +288,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
 
   // Tag scans: who can be heard is worked out when a scan starts; deliveries a slice at a time while it runs.
   const planTagSlice = (tag: TagDevice, from: number) => {
-    const state = tag.host.radio.scanState();
-    if (!state.scanning || state.since !== tag.scanSince || !tag.scanReach) return;
-    const scan: ScanWindow = { from: state.since ?? from, until: Infinity };
+    const since = tag.host.radio.scanningSince();
+    if (since === null || since !== tag.scanSince || !tag.scanReach) return;
+    const scan: ScanWindow = { from: since, until: Infinity };
     const window: ScanWindow = { from, until: from + TAG_SLICE_MS };
     receiveEvents(radio, tag, tag.scanReach, scan, window, airRandom, (reception) => {
       scheduler.at(reception.time, () => deliverToTag(tag, reception));
@@ -309,10 +309,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
     watchTag(tag);
   };
   const watchTag = (tag: TagDevice) => {
-    const state = tag.host.radio.scanState();
-    if (!state.scanning || state.since === tag.scanSince) return;
+    const since = tag.host.radio.scanningSince();
+    if (since === null || since === tag.scanSince) return;
     const now = scheduler.now();
-    tag.scanSince = state.since;
+    tag.scanSince = since;
     tag.scanReach = reach(radio, tag, { from: now, until: now + TAG_SLICE_MS }, surroundings.audibleAt(tag, now));
     planTagSlice(tag, now);
   };

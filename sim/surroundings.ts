@@ -11,7 +11,7 @@ export class Surroundings {
   private readonly fixturesByPlace = new Map<number, AirDevice[]>();
   private readonly fixtureSpots = new Map<AirDevice, number>();
   private readonly near: AirDevice[] = []; // reused: callers read it at once and keep nothing of it
-  private readonly audibleParts = new Map<AirDevice, { rxSegment: number; parts: Map<number, { version: number; audible: Audible[] }> }>();
+  private readonly audibleParts = new Map<AirDevice, { rxSegment: number; parts: Map<number, { version: number; audible: Audible[] }>; all: Audible[] | null }>();
 
   constructor(
     world: World,
@@ -45,7 +45,8 @@ export class Surroundings {
   /**
    * Who `receiver` could hear at all at world time `ms`, place by place. Each place's part is kept per
    * receiver and reused while the receiver and everyone in that place stay put (all night long, for most):
-   * a scan then only asks the senders what they have on air.
+   * a scan then only asks the senders what they have on air. The list returned is shared: read it, keep it
+   * unchanged.
    */
   audibleAt(receiver: AirDevice, ms: number): AudibleSet {
     this.occupancy.advanceTo(ms / 1000);
@@ -53,19 +54,23 @@ export class Surroundings {
     const place = this.radio.placeOf(rxSegment);
     if (place === AWAY) return { rxSegment, audible: [] };
     let kept = this.audibleParts.get(receiver);
-    if (!kept || kept.rxSegment !== rxSegment) this.audibleParts.set(receiver, (kept = { rxSegment, parts: new Map() }));
-    const all: Audible[] = [];
-    for (const p of this.radio.placesNear(place)) {
+    if (!kept || kept.rxSegment !== rxSegment) this.audibleParts.set(receiver, (kept = { rxSegment, parts: new Map(), all: null }));
+    const placesNear = this.radio.placesNear(place);
+    for (const p of placesNear) {
       const version = this.occupancy.version[p.place]!;
-      let part = kept.parts.get(p.place);
+      const part = kept.parts.get(p.place);
       if (!part || part.version !== version) {
         this.near.length = 0;
         this.collect(p.place);
-        kept.parts.set(p.place, (part = { version, audible: audible(this.radio, receiver, this.near, this.spotOf).audible }));
+        kept.parts.set(p.place, { version, audible: audible(this.radio, receiver, this.near, this.spotOf).audible });
+        kept.all = null;
       }
-      for (const a of part.audible) all.push(a);
     }
-    return { rxSegment, audible: all };
+    if (!kept.all) {
+      kept.all = [];
+      for (const p of placesNear) for (const a of kept.parts.get(p.place)!.audible) kept.all.push(a);
+    }
+    return { rxSegment, audible: kept.all };
   }
 
   /** Adds the devices in `place` now to `near`. */

@@ -587,6 +587,11 @@ export class NrfRadio {
     return this.advertising;
   }
 
+  /** Start (world ms) of the scan under way, or null when not scanning: asked after every event of a tag. */
+  scanningSince(): number | null {
+    return this.scanRadio ? this.scanRadio.start : null;
+  }
+
   /** The receiver's configuration now. */
   scanState(): ScanState {
     const scan = this.scanRadio;
