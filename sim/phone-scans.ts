@@ -9,15 +9,15 @@ import { Worker } from "node:worker_threads";
 import { extname, join } from "node:path";
 import { carriedDevices } from "./devices";
 import { collectionHours, gatewayDesk, GatewayRadio } from "./gateway";
-import type { Phone } from "./phones";
+import { BLUEZONE_PHONE, GAEN_PHONE, Phone } from "./phones";
 import { AdvertEvent, AirDevice, AirState, Radio, RadioValues, reach, ReceiverLinks, receiveAggregate, ScanWindow, WindowHeard } from "./radio";
 import { Random } from "./random";
 import { Scenario } from "./scenario";
 import { Surroundings } from "./surroundings";
 import { buildWorld } from "./world";
 
-/** Phone scans are gathered this far back before a chunk, to catch those that end in it (ms; the longest lasts 40 s). */
-const LONGEST_SCAN_MS = 60_000;
+/** The longest phone scan (ms): scans that end in an hour are looked for from this far before it. */
+const LONGEST_SCAN_MS = Math.max(GAEN_PHONE.scanSeconds, BLUEZONE_PHONE.scanOnSeconds) * 1000;
 
 /** What the worker needs to rebuild the run's world: the scenario, seed and radio, and the commune's beacon key. */
 export interface PhoneScanSetup {
@@ -110,7 +110,9 @@ export class PhoneScans {
     for (const { phone, scan } of scans) {
       for (; applied < this.pending.length && this.pending[applied]!.time <= scan.until; applied++) {
         const change = this.pending[applied]!;
-        (this.devices[change.device] as TagOnAir).air = change.air;
+        const tag = this.devices[change.device];
+        if (!(tag instanceof TagOnAir)) throw new Error(`an air change for device ${change.device}, which is not a tag`);
+        tag.air = change.air;
       }
       const open = this.hallHours.find(([a, b]) => a <= scan.until && scan.until < b);
       this.gateway.openSince = open ? open[0] : null;
@@ -148,11 +150,13 @@ export class PhoneScanWorker {
   }
 
   advance(until: number, changes: readonly AirChange[]): Promise<PhoneScanHeard[]> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
+    const answer = new Promise<PhoneScanHeard[]>((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
       this.waiting.push({ resolve, reject });
       this.worker.postMessage({ until, changes });
     });
+    answer.catch(() => undefined); // awaited an hour later: a failure meanwhile is not an unhandled one
+    return answer;
   }
 
   /** Stops the worker (pending hours are rejected). */

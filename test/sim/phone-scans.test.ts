@@ -77,13 +77,15 @@ describe("phone scans (sim/phone-scans.ts)", () => {
     }
   });
 
-  it("reject with the worker's error when it cannot rebuild the run, and stop cleanly", async () => {
-    const worker = new PhoneScanWorker({ ...setup, scenario: { ...scenario, residents: -1 } });
+  it("reject with the worker's error, then every later hour too, and stop cleanly", async () => {
+    const { startMs } = tagIdsAndStart();
+    const worker = new PhoneScanWorker(setup);
     try {
-      await worker.advance(Date.UTC(2026, 2, 3), []).then(
-        () => expect.fail("a worker without a world answered"),
-        (error: Error) => expect(error.message).to.be.a("string").and.not.equal("")
-      );
+      const gatewayOnAir = { device: 0, time: startMs, air: null };
+      const failed = await worker.advance(startMs + HOUR_MS, [gatewayOnAir]).then(() => null, (error: Error) => error);
+      expect(failed?.message).to.equal("an air change for device 0, which is not a tag");
+      const later = await worker.advance(startMs + 2 * HOUR_MS, []).then(() => null, (error: Error) => error);
+      expect(later).to.equal(failed);
     } finally {
       await worker.stop();
     }
