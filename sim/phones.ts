@@ -213,6 +213,7 @@ export class Phone implements AirDevice {
   private readonly rotations: number[] = [];
   private readonly gaenRuns = new Map<number, AdvertisingRun>();
   private readonly teks = new Map<number, Uint8Array>();
+  private readonly dayKeys = new Map<number, { rpik: Uint8Array; aemk: Uint8Array }>();
   /** Bluezone: base key and its day, the chain's cached position, IDs by slot. */
   private readonly baseKey: Uint8Array;
   private readonly baseDay: number;
@@ -270,6 +271,16 @@ export class Phone implements AirDevice {
     let tek = this.teks.get(day);
     if (!tek) this.teks.set(day, (tek = randomBytes(this.random.fork(`tek${day}`), 16)));
     return tek;
+  }
+
+  /** The RPI and AEM keys of a UTC day's TEK (derived once: a phone rotates some hundred times a day). */
+  private keysOfDay(day: number): { rpik: Uint8Array; aemk: Uint8Array } {
+    let keys = this.dayKeys.get(day);
+    if (!keys) {
+      const tek = this.tekOfDay(day);
+      this.dayKeys.set(day, (keys = { rpik: deriveRpik(nodeSha256, tek), aemk: deriveAemk(nodeSha256, tek) }));
+    }
+    return keys;
   }
 
   /** The Bluezone daily key of a UTC day (the chain from the base key made on the run's first day). */
@@ -335,9 +346,9 @@ export class Phone implements AirDevice {
       const at = this.rotations[i]!;
       const seconds = Math.max(0, at) / 1000;
       const day = utcDayNumber(seconds);
-      const tek = this.tekOfDay(day);
-      const rpi = rollingProximityIdentifier(nodeAes128, deriveRpik(nodeSha256, tek), enIntervalNumber(seconds));
-      const aem = aemCrypt(nodeAes128, deriveAemk(nodeSha256, tek), rpi, bluetoothMetadata(this.calibration.txPower));
+      const { rpik, aemk } = this.keysOfDay(day);
+      const rpi = rollingProximityIdentifier(nodeAes128, rpik, enIntervalNumber(seconds));
+      const aem = aemCrypt(nodeAes128, aemk, rpi, bluetoothMetadata(this.calibration.txPower));
       run = { from: at, until: this.rotations[i + 1]!, packets: [gaenAdvert(rpi, aem)], intervalMs: this.intervalMs, txPowerDbm: this.txPowerDbm, address: this.address(i) };
       this.gaenRuns.set(i, run);
     }
