@@ -146,7 +146,7 @@ export class TagDevice implements AirDevice {
   }
 
   advertsBetween(from: number, until: number): readonly AdvertEvent[] {
-    return this.host.radio.advertisingEvents(from, until).map((e) => ({ time: e.time, packet: e.bytes, txPowerDbm: e.txPower, address: e.address }));
+    return this.host.radio.advertisingEvents(from, until);
   }
 
   /** The advertising configuration in force now (the runtime's), as an average over the window. */

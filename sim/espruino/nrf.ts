@@ -95,13 +95,13 @@ export interface AdvertisingEvent {
   /** World time (ms) it starts. */
   readonly time: number;
   /** The packet (shared: do not modify). */
-  readonly bytes: Uint8Array;
+  readonly packet: Uint8Array;
   /** "aa:bb:cc:dd:ee:ff random" */
   readonly address: string;
   readonly connectable: boolean;
   readonly scannable: boolean;
-  /** dBm. */
-  readonly txPower: number;
+  /** Conducted TX power, dBm. */
+  readonly txPowerDbm: number;
 }
 
 /** The receiver's duty cycle now. */
@@ -827,11 +827,11 @@ const parsedPackets = new WeakMap<Uint8Array, ParsedAdvertisingData>();
 function eventOf(segment: AdvertisingSegment, n: number, time: number): AdvertisingEvent {
   return {
     time,
-    bytes: segment.packets[n % segment.packets.length]!,
+    packet: segment.packets[n % segment.packets.length]!,
     address: segment.address,
     connectable: segment.connectable,
     scannable: segment.scannable,
-    txPower: segment.txPower,
+    txPowerDbm: segment.txPower,
   };
 }
 

@@ -320,7 +320,7 @@ describe("e2e security through the compiled bundle", function () {
     commune.world.runUntil(now + 2 * 60_000);
     const onAir = tag.radio.advertisingEvents(now + 60_000, now + 2 * 60_000);
     expect(onAir.length).to.be.greaterThan(100);
-    expect(onAir.every((e) => !e.connectable && parseAdvert(e.bytes) !== null), "rotating IDs, not connectable").to.equal(true);
+    expect(onAir.every((e) => !e.connectable && parseAdvert(e.packet) !== null), "rotating IDs, not connectable").to.equal(true);
     // And its gateway still syncs it: every record arrives.
     const report = await syncAtDesk(commune, tag, TAG_ID);
     expect(report.outcome).to.equal("ok");

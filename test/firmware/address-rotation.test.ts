@@ -51,10 +51,10 @@ describe("firmware: address rotation", function () {
       expect(run[0]!.time - from, `run ${i} starts at its rotation`).to.be.within(0, 300);
       if (i < runs.length - 1) expect(ROTATION_0 + i * ROTATION_MS - run[run.length - 1]!.time, `run ${i} ends at the next`).to.be.within(0, 300);
       // One GAEN and one Bluezone packet per address.
-      expect(new Set(run.map((e) => bytesToHex(e.bytes))).size).to.equal(2);
+      expect(new Set(run.map((e) => bytesToHex(e.packet))).size).to.equal(2);
     });
     expect(new Set(runs.map((run) => run[0]!.address)).size, "addresses all differ").to.equal(runs.length);
-    const packets = runs.map((run) => new Set(run.map((e) => bytesToHex(e.bytes))));
+    const packets = runs.map((run) => new Set(run.map((e) => bytesToHex(e.packet))));
     for (let i = 1; i < packets.length; i++) for (const p of packets[i]!) expect(packets[i - 1]!.has(p), "an ID outlived its address").to.equal(false);
     expectNoErrors(tag);
   });

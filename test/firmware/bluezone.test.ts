@@ -63,9 +63,9 @@ describe("firmware: Bluezone IDs on air", function () {
       expect(events.length, when).to.be.greaterThan(4);
       const [first, second] = events;
       // The first event after the rotation sends the GAEN packet, then they alternate.
-      expect(bytesToHex(first!.bytes).slice(6, 14), when).to.equal(GAEN_UUID_LIST);
-      events.forEach((event, n) => expect(event.bytes, `${when} event ${n}`).to.deep.equal(events[n % 2]!.bytes));
-      expect(bytesToHex(second!.bytes), when).to.equal(BLUEZONE_HEADER + expectedBluezoneId(BASE_KEY, BASE_DAY, t));
+      expect(bytesToHex(first!.packet).slice(6, 14), when).to.equal(GAEN_UUID_LIST);
+      events.forEach((event, n) => expect(event.packet, `${when} event ${n}`).to.deep.equal(events[n % 2]!.packet));
+      expect(bytesToHex(second!.packet), when).to.equal(BLUEZONE_HEADER + expectedBluezoneId(BASE_KEY, BASE_DAY, t));
 
       // GAEN: the TEK the tag keeps for the day (the given one, then the one it made at midnight).
       const day = Math.floor(t / DAY_S);
@@ -73,7 +73,7 @@ describe("firmware: Bluezone IDs on air", function () {
       if (day === DAY) expect(bytesToHex(dayTek)).to.equal(tek);
       const rpi = rollingProximityIdentifier(nodeAes128, deriveRpik(nodeSha256, dayTek), enIntervalNumber(t));
       const aem = aemCrypt(nodeAes128, deriveAemk(nodeSha256, dayTek), rpi, bluetoothMetadata(DEFAULT_CONFIG.txPower + DEFAULT_CONFIG.txCalibrationDb));
-      expect(bytesToHex(first!.bytes), when).to.equal(bytesToHex(gaenAdvert(rpi, aem)));
+      expect(bytesToHex(first!.packet), when).to.equal(bytesToHex(gaenAdvert(rpi, aem)));
     }
     const keys = savedKeys(tag);
     expect(keys.teks.map((t) => t[0])).to.deep.equal([DAY, DAY + 1]);

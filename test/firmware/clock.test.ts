@@ -52,7 +52,7 @@ function passingPhones(seed: string): { heard: () => ReceivedAdvert[]; passed: S
 
 /** The distinct packets the tag sends in the 2 s from `atMs` (its GAEN and Bluezone packets). */
 function packetsAt(tag: HostTag, atMs: number): string[] {
-  return [...new Set(onAir(tag, atMs, atMs + 2000).map((e) => bytesToHex(e.bytes)))].sort();
+  return [...new Set(onAir(tag, atMs, atMs + 2000).map((e) => bytesToHex(e.packet)))].sort();
 }
 
 /** Five minutes of a tag without a valid clock: nothing on air, radio asleep, no scans, red once a minute. */
@@ -136,7 +136,7 @@ describe("firmware: clock", function () {
     expect(tekOfDay(keys, DAY), "today's TEK kept").to.deep.equal(tek);
     const newTek = tekOfDay(keys, DAY + 3)!;
     const rpi = rollingProximityIdentifier(nodeAes128, deriveRpik(nodeSha256, newTek), enIntervalNumber(tagTime));
-    expect(bytesToHex(parseAdvert(packet.bytes)!.id), "RPI of the new day's TEK").to.equal(bytesToHex(rpi));
+    expect(bytesToHex(parseAdvert(packet.packet)!.id), "RPI of the new day's TEK").to.equal(bytesToHex(rpi));
 
     const after = passingPhones("after");
     runScans(tag, world.now() + 60 * MINUTE_MS, after.heard);

@@ -42,7 +42,7 @@ describe("firmware: GAEN v1.2 test vectors on air", function () {
       gaenVectors.intervals.forEach((vector, i) => {
         // One second into the interval: the rotation at its start has happened.
         const event = packetAt(tag, start * 1000 + i * INTERVAL_MS + 1000);
-        expect(bytesToHex(event.bytes), `ENIN ${vector.enIntervalNumber}`).to.equal(GAEN_HEADER + vector.rpi + vector.aem);
+        expect(bytesToHex(event.packet), `ENIN ${vector.enIntervalNumber}`).to.equal(GAEN_HEADER + vector.rpi + vector.aem);
         expect(event.connectable || event.scannable).to.equal(false);
       });
       expect(gaenVectors.intervals).to.have.length(144);

@@ -127,7 +127,7 @@ export function runPair(a: HostTag, b: HostTag, rssi: number, untilMs: number): 
     due.sort((x, y) => x.event.time - y.event.time);
     for (const { receiver, event } of due) {
       scheduler.runUntil(event.time);
-      const taken = receiver.radio.deliverAdvert({ address: event.address, rssi, data: event.bytes });
+      const taken = receiver.radio.deliverAdvert({ address: event.address, rssi, data: event.packet });
       deliveries.push({ receiver, event, taken });
     }
     scheduler.runUntil(next);

@@ -21,7 +21,7 @@ function idsTaken(deliveries: Delivery[], receiver: HostTag): Map<string, number
   const ids = new Map<string, number>();
   for (const d of deliveries) {
     if (d.receiver !== receiver || !d.taken) continue;
-    const received = parseAdvert(d.event.bytes)!;
+    const received = parseAdvert(d.event.packet)!;
     ids.set(bytesToHex(received.id.subarray(0, 4)), received.aem ? received.aem[1]! & 0x3f : 0);
   }
   return ids;

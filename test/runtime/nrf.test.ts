@@ -27,7 +27,7 @@ describe("NRF advertising", () => {
     const { tag } = tagWith("// nothing");
     const events = tag.radio.advertisingEvents(0, 60_000);
     const name = `Puck.js ${String(tag.evaluate("NRF.getAddress()")).replace(/:/g, "").slice(8)}`;
-    expect(hex(events[0]!.bytes)).to.equal("020106" + "03ff9005" + "0d09" + Buffer.from(name).toString("hex"));
+    expect(hex(events[0]!.packet)).to.equal("020106" + "03ff9005" + "0d09" + Buffer.from(name).toString("hex"));
     expect(events[0]!.connectable).to.equal(true);
     expect(events.length).to.be.within(157, 159); // 60 s / 380 ms mean period
     for (let i = 1; i < events.length; i++) expect(events[i]!.time - events[i - 1]!.time).to.be.within(370, 390);
@@ -55,7 +55,7 @@ describe("NRF advertising", () => {
         { interval: 250, connectable: false, scannable: false, showName: false, manufacturer: false });
     `);
     const events = tag.radio.advertisingEvents(0, 10_000);
-    expect(events.slice(0, 4).map((e) => hex(e.bytes))).to.deep.equal(["02010603ff0100", "02010603ff0200", "020106" + "04160f185f", "02010603ff0100"]);
+    expect(events.slice(0, 4).map((e) => hex(e.packet))).to.deep.equal(["02010603ff0100", "02010603ff0200", "020106" + "04160f185f", "02010603ff0100"]);
     expect(events.every((e) => !e.connectable && !e.scannable)).to.equal(true);
     expect(events.length).to.be.within(38, 40);
     expect(() => tag.evaluate("NRF.setAdvertising(new Uint8Array(32))")).to.throw("ERR 0x9 (INVALID_LENGTH)");

@@ -21,7 +21,7 @@ export function runRoom(tags: readonly HostTag[], rssi: (receiver: number, sende
       if (!receiver.radio.scanState().scanning) return;
       tags.forEach((sender, s) => {
         if (s === r) return;
-        for (const event of sender.radio.advertisingEvents(scheduler.now(), next)) due.push({ receiver: r, sender: s, time: event.time, address: event.address, data: event.bytes });
+        for (const event of sender.radio.advertisingEvents(scheduler.now(), next)) due.push({ receiver: r, sender: s, time: event.time, address: event.address, data: event.packet });
       });
     });
     due.sort((x, y) => x.time - y.time);
