@@ -451,6 +451,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
       phoneHour = { until: t, scans: phoneScans.advance(t, airChanges) };
       airChanges = [];
       options.onProgress?.(t - startMs, endMs - startMs);
+      // The run is all synchronous work between awaits of settled promises: let timers (a progress line) run.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     if (phoneHour) recordPhoneScans(await phoneHour.scans, phoneHour.until);
   } finally {
