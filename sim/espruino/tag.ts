@@ -597,7 +597,8 @@ export class HostTag {
   private kickWatchdog(): void {
     if (!this.watchdog) return;
     this.watchdog.lastKick = this.scheduler.now();
-    this.armWatchdog();
+    // A check already planned re-arms itself from the latest kick: no queue work at every kick.
+    if (!this.watchdog.event) this.armWatchdog();
   }
 
   private armWatchdog(): void {
