@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: measures every figure DESIGN.md budgets, prints them beside their budgets and writes
  * bench-results.json. A figure that cannot be measured yet is left out, never faked.
- * `npm run bench -- --large` adds the 1 000-tag, 14-day simulation (peak memory; two to three hours).
+ * `npm run bench -- --large` adds the 1 000-tag, 14-day simulation (peak memory; about two hours).
  */
 import { writeFileSync } from "node:fs";
 import { Command } from "commander";
@@ -42,7 +42,7 @@ function printTable(figures: Figure[]): void {
 async function main(): Promise<void> {
   const program = new Command()
     .name("npm run bench --")
-    .option("--large", `also run ${LARGE_RUN.tags} tags × ${LARGE_RUN.days} days for peak memory (two to three hours)`)
+    .option("--large", `also run ${LARGE_RUN.tags} tags × ${LARGE_RUN.days} days for peak memory (about two hours)`)
     .parse();
   const large = program.opts<{ large?: boolean }>().large === true;
   const figures: Figure[] = [];
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   writeFileSync("bench-results.json", JSON.stringify(figures, null, 2) + "\n");
   const over = figures.filter((f) => !withinBudget(f));
   console.log(`\n${figures.length} figures written to bench-results.json; ${over.length} over budget.`);
-  if (!large) console.log(`sim_peak_rss_mb (${LARGE_RUN.tags} tags × ${LARGE_RUN.days} days, two to three hours) is measured by npm run bench -- --large.`);
+  if (!large) console.log(`sim_peak_rss_mb (${LARGE_RUN.tags} tags × ${LARGE_RUN.days} days, about two hours) is measured by npm run bench -- --large.`);
 }
 
 main().catch((err) => {
