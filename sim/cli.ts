@@ -4,17 +4,19 @@
  * report.html into the output folder, with the run's gateway data (gateway/, open it with the gateway's
  * CLI) and the key files it published (published-keys/).
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { applyOverrides, bundledScenarios, DEFAULT_SEED, isScenarioErrors, loadScenario, MAX_DAYS, MAX_RESIDENTS } from "./scenario";
 import { gatewayDirs } from "./gateway";
-import { bundleTagFactory, simulate } from "./simulation";
+import { bundleBootError, bundleTagFactory, simulate } from "./simulation";
 import { buildResult, consoleSummary, Performance, writeOutputs } from "./report";
 
 /** The firmware as uploaded to tags: the pretokenised bytes EspruinoTools stores as .bootcde (npm run build). */
 const DEFAULT_BUNDLE = "dist/tag.bootcde";
+/** The file that makes a folder the simulator's: a rerun replaces what is in it. Other folders are left alone. */
+const OUTPUT_MARK = ".zonetag-simulation";
 
 /** A parser for an integer option within [min, max]. */
 function integer(name: string, min: number, max: number): (value: string) => number {
@@ -67,7 +69,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!existsSync(options.bundle)) return fail(`firmware bundle ${options.bundle} not found: run "npm run build" first, or give --bundle`);
   // A .bootcde is bytes (pretokenised); a .js file is source text.
   const bundle = options.bundle.endsWith(".js") ? readFileSync(options.bundle, "utf8") : new Uint8Array(readFileSync(options.bundle));
+  const bootError = bundleBootError(bundle);
+  if (bootError !== null) return fail(`firmware bundle ${options.bundle} does not boot: ${bootError}`);
   const out = resolve(options.out ?? `out/${scenario.name}-${options.seed.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+  const outProblem = outputFolderProblem(out);
+  if (outProblem !== null) return fail(outProblem);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, OUTPUT_MARK), "The outputs of a zonetag simulation (npm run sim): the next run into this folder replaces them.\n");
   // The run's gateway keeps its data and the keys it published in the output folder, fresh each run.
   for (const dir of Object.values(gatewayDirs(out))) rmSync(dir, { recursive: true, force: true });
 
@@ -100,6 +108,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   const paths = writeOutputs(out, result, performance);
   console.log(`\nwrote ${paths.result}\n      ${paths.report}`);
   return 0;
+}
+
+/** Why the run must not write into `dir` (it holds something other than an earlier run's outputs), or null. */
+function outputFolderProblem(dir: string): string | null {
+  if (!existsSync(dir)) return null;
+  if (!statSync(dir).isDirectory()) return `--out ${dir} is a file, not a folder`;
+  const entries = readdirSync(dir);
+  // An earlier run's: marked when it started, or (written before the mark) with its result.json.
+  if (entries.length === 0 || entries.includes(OUTPUT_MARK) || entries.includes("result.json")) return null;
+  return `--out ${dir} is not empty and holds no simulator outputs (no ${OUTPUT_MARK}): the run would replace its gateway/ and published-keys/; give an empty or new folder`;
 }
 
 function fail(message: string): number {

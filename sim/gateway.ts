@@ -75,8 +75,11 @@ class TimedLink implements TagLink {
     inner.onClose(() => void this.carry(1, () => this.closeListeners.forEach((l) => l())));
   }
 
-  /** Plans `deliver` at the next connection event with room in direction `way` (0: to the tag, 1: back). */
-  private carry(way: 0 | 1, deliver: () => void): Promise<void> {
+  /**
+   * Plans `deliver` at the next connection event with room in direction `way` (0: to the tag, 1: back); the
+   * promise settles as `deliver` does (a write the tag refuses rejects it).
+   */
+  private carry(way: 0 | 1, deliver: () => void | Promise<void>): Promise<void> {
     const now = this.scheduler.now();
     while (this.nextEvent[way] <= now) {
       this.nextEvent[way] += CONNECTION_INTERVAL_MS;
@@ -91,14 +94,13 @@ class TimedLink implements TagLink {
     return new Promise((resolve) => {
       this.scheduler.at(this.nextEvent[way], () => {
         this.inFlight--;
-        deliver();
-        resolve();
+        resolve(deliver());
       });
     });
   }
 
   send(fragment: Uint8Array): Promise<void> {
-    return this.carry(0, () => void this.inner.send(fragment));
+    return this.carry(0, () => this.inner.send(fragment));
   }
 
   onReceive(listener: (fragment: Uint8Array) => void): void {

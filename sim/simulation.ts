@@ -74,17 +74,23 @@ export interface TagSpec {
 /** Makes a tag (the real firmware in the host runtime) for a resident, powered on and not yet provisioned. */
 export type TagFactory = (spec: TagSpec) => HostTag;
 
-/**
- * Tags running `bundle` on a Puck.js, battery in: the gateway provisions them. The bundle is what is uploaded
- * (dist/tag.bootcde, pretokenised bytes) or a JavaScript source.
- */
+/** A Puck.js running `bundle` (the uploaded .bootcde bytes, or JavaScript source), battery in, booted. */
+function bootedTag(bundle: string | Uint8Array, scheduler: Scheduler, seed: string, name: string): HostTag {
+  const tag = new HostTag({ scheduler, seed, name });
+  tag.flash(bundle);
+  tag.boot();
+  return tag;
+}
+
+/** Tags running `bundle`, not yet provisioned: the gateway provisions them. */
 export function bundleTagFactory(bundle: string | Uint8Array): TagFactory {
-  return (spec) => {
-    const tag = new HostTag({ scheduler: spec.scheduler, seed: spec.seed, name: `tag-r${spec.resident.index}` });
-    tag.flash(bundle);
-    tag.boot();
-    return tag;
-  };
+  return (spec) => bootedTag(bundle, spec.scheduler, spec.seed, `tag-r${spec.resident.index}`);
+}
+
+/** Why `bundle` cannot run a simulation (the error it stops with at boot), or null when it boots cleanly. */
+export function bundleBootError(bundle: string | Uint8Array): string | null {
+  const tag = bootedTag(bundle, new Scheduler(), "boot check", "boot check");
+  return tag.errors.length > 0 ? tag.errors[0]!.text : null;
 }
 
 /**
@@ -431,7 +437,14 @@ export async function simulate(options: SimulationOptions): Promise<SimulationOu
   };
 
   // Hand out the tags: each provisioned at the desk, one after another.
-  for (const tag of tags) await gateway.provision(tagIdOf(tag), tag, tag.resident);
+  for (const tag of tags) {
+    try {
+      await gateway.provision(tagIdOf(tag), tag, tag.resident);
+    } catch (error) {
+      const bootError = tag.host.errors[0]?.text;
+      throw new Error(`the gateway could not provision ${tagIdOf(tag)} (does the bundle run zonetag's firmware?${bootError ? ` it stopped with ${bootError}` : ""}): ${(error as Error).message}`);
+    }
+  }
   for (const tag of tags) watchTag(tag);
 
   // The clock runs an hour at a time; the phones' worker follows an hour behind.
