@@ -51,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("-r, --residents <count>", "residents of the commune", integer("--residents", 2, MAX_RESIDENTS))
     .option("--seed <text>", "seed: the same seed gives the same result.json", DEFAULT_SEED)
     .option("-o, --out <dir>", "output folder (default out/<scenario>-<seed>)")
-    .option("--bundle <file>", "firmware the tags run: the uploaded .bootcde, or a .js bundle", DEFAULT_BUNDLE)
+    .option("--bundle <file>", "firmware the tags run: the uploaded .bootcde, or a .js bundle that fits the tag's Storage (dist/tag.min.js)", DEFAULT_BUNDLE)
     .option("--no-progress", "no progress bar")
     .showHelpAfterError()
     .exitOverride();

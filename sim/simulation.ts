@@ -87,9 +87,14 @@ export function bundleTagFactory(bundle: string | Uint8Array): TagFactory {
   return (spec) => bootedTag(bundle, spec.scheduler, spec.seed, `tag-r${spec.resident.index}`);
 }
 
-/** Why `bundle` cannot run a simulation (the error it stops with at boot), or null when it boots cleanly. */
+/** Why `bundle` cannot run a simulation (Storage cannot hold it, or the error it stops with at boot), or null. */
 export function bundleBootError(bundle: string | Uint8Array): string | null {
-  const tag = bootedTag(bundle, new Scheduler(), "boot check", "boot check");
+  let tag: HostTag;
+  try {
+    tag = bootedTag(bundle, new Scheduler(), "boot check", "boot check");
+  } catch (error) {
+    return `the tag's Storage cannot hold its ${bundle.length} bytes (${(error as Error).message})`;
+  }
   return tag.errors.length > 0 ? tag.errors[0]!.text : null;
 }
 

@@ -70,6 +70,15 @@ describe("the simulator's command line (sim/cli.ts)", function () {
     expect(existsSync(out)).to.equal(false);
   });
 
+  it("refuses a bundle larger than the tag's Storage, saying so", async () => {
+    const large = join(work, "large.js");
+    writeFileSync(large, `var padding = "${"x".repeat(60_000)}";\n`);
+    const { code, stderr } = await sim(["--bundle", large, "--out", join(work, "out"), "--no-progress"]);
+    expect(code).to.equal(2);
+    expect(stderr).to.match(/large\.js does not boot: the tag's Storage cannot hold its \d+ bytes \(Unable to find or create file\)/);
+    expect(existsSync(join(work, "out"))).to.equal(false);
+  });
+
   it("stops with a clear error when the bundle boots but is not zonetag's firmware", async () => {
     const other = join(work, "blinky.js");
     writeFileSync(other, "setInterval(function () { LED1.toggle(); }, 1000);\n");
