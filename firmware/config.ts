@@ -1,8 +1,8 @@
 /**
  * Tag settings: what a gateway may change with "set config", and the defaults a tag boots with.
  * The scan and advertising defaults were chosen by measurement in the host runtime (npm run bench,
- * test/firmware-power.test.ts): about 45 µA average while a contact of 5 minutes is still seen in every
- * 5-minute window.
+ * test/firmware/power-memory.test.ts): about 45 µA average while a contact of 5 minutes is still seen in
+ * every 5-minute window.
  */
 
 /** The tag's adjustable settings. */
