@@ -9,7 +9,8 @@ var OUTER_PAD = 0x5c;
 /** pad(key) ‖ `tail`: the key XORed byte by byte with `pad` and zero-padded to one block, then `tail`, in one buffer. */
 function padded(key: Uint8Array, pad: number, tail: Uint8Array): Uint8Array {
   var out = new Uint8Array(SHA256_BLOCK_BYTES + tail.length);
-  for (var i = 0; i < SHA256_BLOCK_BYTES; i++) out[i] = (i < key.length ? key[i] : 0) ^ pad;
+  out.fill(pad, 0, SHA256_BLOCK_BYTES);
+  for (var i = 0; i < key.length; i++) out[i] ^= key[i];
   out.set(tail, SHA256_BLOCK_BYTES);
   return out;
 }
