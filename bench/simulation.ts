@@ -1,6 +1,6 @@
 /**
  * Figures of the simulator running the real bundle: average current per tag, close-contact detection and
- * simulation speed in the default scenario (the whole of it, as npm start runs it: about 3 minutes), and days
+ * simulation speed in the default scenario (the whole of it, as npm start runs it: about a minute), and days
  * of log the busiest 5 % of residents fill in the market scenario (2 of its 21 days; the label says so).
  */
 import { spawnSync } from "node:child_process";
