@@ -6,7 +6,7 @@ var SHA256_BLOCK_BYTES = 64;
 var INNER_PAD = 0x36;
 var OUTER_PAD = 0x5c;
 
-/** pad(key) ‖ `tail`: the key XORed byte by byte with `pad` and zero-padded to one block, then `tail`, in one buffer. */
+/** pad(key) ‖ `tail` in one buffer: the key zero-padded to a block, XORed byte by byte with `pad`, then `tail`. */
 function padded(key: Uint8Array, pad: number, tail: Uint8Array): Uint8Array {
   var out = new Uint8Array(SHA256_BLOCK_BYTES + tail.length);
   out.fill(pad, 0, SHA256_BLOCK_BYTES);
